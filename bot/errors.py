@@ -1,0 +1,28 @@
+"""Errors a user can hit, each with a message they can act on. Adapters render them; the core only raises."""
+
+
+class WillItRunError(Exception):
+    """Base class: the message is written for the person who asked."""
+
+
+class UnknownNameError(WillItRunError):
+    """A model, GPU, quantization or entry name that is not in the catalog."""
+
+    def __init__(self, kind: str, name: str, suggestions: list[str]):
+        self.kind = kind
+        self.name = name
+        self.suggestions = suggestions
+        hint = f" Closest known: {', '.join(suggestions)}." if suggestions else ""
+        super().__init__(f"Unknown {kind} '{name}'.{hint}")
+
+
+class InvalidRequestError(WillItRunError):
+    """Options that are out of range or contradict each other."""
+
+
+class CatalogError(WillItRunError):
+    """A catalog or knowledge file that does not validate; names the file and the field."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
