@@ -53,6 +53,12 @@ class SizingEngine:
         return self._layouts[key]
 
     def sized_model(self, req: SizingRequest) -> SizedModel:
+        if req.gguf:
+            from bot.sizing.gguf_file import read_gguf
+            sized = read_gguf(req.gguf, self.catalog)
+            if req.quant and self.catalog.file_type(req.quant).name != sized.quant.name:
+                raise InvalidRequestError(f"The GGUF file is {sized.quant.name}; drop quant or give another file.")
+            return sized
         model = self.catalog.model(req.model)
         ft = self.catalog.file_type(req.quant or model.default_quant or
                                     (vllm.DEFAULT_FORMAT if req.runtime == "vllm" else DEFAULT_QUANT))

@@ -1,0 +1,139 @@
+"""`willitrun`: the command-line adapter. Every query command has --json printing the same pydantic models the bot
+renders, and --stdin for many requests in one process."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Callable
+
+from pydantic import ValidationError
+
+from bot.errors import UnknownNameError, WillItRunError
+
+
+def _size_request(args: argparse.Namespace):
+    from bot.sizing.schema import SizingRequest
+
+    fields = dict(model=args.model, gguf=args.gguf, gpu=args.gpu, gpus=args.gpus, quant=args.quant,
+                  context=args.context, kv_cache_type=args.kv_cache, flash_attention=not args.no_flash_attention,
+                  parallel=args.parallel, ram_gb=args.ram, memory_gb=args.memory, reserved_gb=args.reserved,
+                  experts_in_ram=args.experts_in_ram, runtime=args.runtime)
+    return SizingRequest(**{k: v for k, v in fields.items() if v is not None})
+
+
+def _error_json(exc: Exception) -> dict:
+    out = {"error": str(exc)}
+    if isinstance(exc, UnknownNameError):
+        out["suggestions"] = exc.suggestions
+    return out
+
+
+def _validation_message(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in exc.errors())
+
+
+def cmd_size(args: argparse.Namespace) -> int:
+    from bot.catalog.load import load_catalog
+    from bot.format import sizing_text
+    from bot.sizing.engine import SizingEngine
+    from bot.sizing.schema import SizingRequest
+
+    engine = SizingEngine(load_catalog())
+    if args.stdin:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                report = engine.size(SizingRequest.model_validate_json(line))
+                print(report.model_dump_json(), flush=True)
+            except ValidationError as exc:
+                print(json.dumps({"error": _validation_message(exc)}), flush=True)
+            except WillItRunError as exc:
+                print(json.dumps(_error_json(exc)), flush=True)
+        return 0
+    try:
+        report = engine.size(_size_request(args))
+    except ValidationError as exc:
+        print(f"error: {_validation_message(exc)}", file=sys.stderr)
+        return 2
+    print(report.model_dump_json(indent=2) if args.json else sizing_text(report))
+    return 0
+
+
+def cmd_kb_check(args: argparse.Namespace) -> int:
+    from bot.catalog.load import load_catalog_checked
+    from bot.kb.load import load_knowledge
+
+    kb, problems = load_knowledge()
+    _, catalog_problems = load_catalog_checked()
+    problems = catalog_problems + problems
+    for p in problems:
+        print(p)
+    print(f"{len(kb.entries)} entries valid, {len(problems)} problem(s)", file=sys.stderr)
+    return 1 if problems else 0
+
+
+def cmd_kb_show(args: argparse.Namespace) -> int:
+    from bot.kb.load import load_knowledge, render_entry
+
+    kb, _ = load_knowledge()
+    entry = kb.find(args.name)
+    print(entry.model_dump_json(indent=2) if args.json else render_entry(entry))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return run_console(sys.stdin, sys.stdout)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="willitrun", description="Will this model run on that hardware?")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    size = sub.add_parser("size", help="size a model on hardware (memory, offload, speed)")
+    size.add_argument("model", nargs="?", help='model name, e.g. "llama 3.1 8b"')
+    size.add_argument("--gguf", help="size a local GGUF file exactly from its tensors")
+    size.add_argument("--gpu", help='GPU, Mac or CPU platform, e.g. "rtx 3060", "m2 max", "3090+3060"')
+    size.add_argument("--gpus", type=int, help="how many of that GPU")
+    size.add_argument("--quant", help="quantization, e.g. Q4_K_M (default), Q8_0, AWQ-4bit")
+    size.add_argument("--context", type=int, help="context length in tokens (default 8192)")
+    size.add_argument("--kv-cache", help="KV cache type: f16 (default), q8_0, q4_0")
+    size.add_argument("--no-flash-attention", action="store_true", help="size with flash attention off")
+    size.add_argument("--parallel", type=int, help="sequences served at once")
+    size.add_argument("--ram", type=float, help="system RAM in GB")
+    size.add_argument("--memory", type=float, help="memory option of a Mac or CPU platform, in GB")
+    size.add_argument("--reserved", type=float, help="GPU memory already in use, in GB")
+    size.add_argument("--experts-in-ram", action="store_true", default=None, help="MoE: keep routed experts in RAM")
+    size.add_argument("--runtime", choices=["llama.cpp", "vllm"])
+    size.add_argument("--json", action="store_true", help="print the SizingReport as JSON")
+    size.add_argument("--stdin", action="store_true", help="one JSON request per line in, one JSON line out")
+    size.set_defaults(func=cmd_size)
+
+    kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
+    check = kb.add_parser("check", help="validate every entry and catalog; exit 1 on any problem")
+    check.set_defaults(func=cmd_kb_check)
+    show = kb.add_parser("show", help="print an entry as the bot renders it")
+    show.add_argument("name", help="id, title or alias")
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(func=cmd_kb_show)
+
+    run = sub.add_parser("run", help="start the bot (a terminal console when no Discord token is set)")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except WillItRunError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Plain-text renderings shared by the terminal adapters (CLI, console)."""
+from __future__ import annotations
+
+from bot.sizing.devices import GIB
+from bot.sizing.schema import SizingReport
+
+VERDICT_WORDS = {
+    "fits": "fits entirely in GPU memory",
+    "partial_offload": "runs with partial offload",
+    "cpu_only": "runs on the CPU only",
+    "does_not_fit": "does not fit",
+}
+
+
+def gb(n: int | float) -> str:
+    return f"{n / GIB:.1f} GB"
+
+
+def sizing_text(r: SizingReport) -> str:
+    where = f" on {r.hardware}" if r.hardware else " (no GPU given: CPU and system RAM)"
+    lines = [f"{r.model.name} · {r.quant} · {r.context:,} tokens{where}"]
+    if r.verdict == "cpu_only" and not r.hardware:
+        verdict = VERDICT_WORDS[r.verdict]
+    else:
+        verdict = f"{VERDICT_WORDS[r.verdict]} ({r.gpu_layers}/{r.total_layers} layers on GPU)"
+    lines.append(f"Verdict: {verdict}")
+    lines.append(f"Weights {gb(r.weights_bytes)} · KV cache {gb(r.kv_cache_bytes)} · compute {gb(r.compute_bytes)} "
+                 f"· overhead {gb(r.overhead_bytes)} · total {gb(r.total_bytes)}")
+    header = f"{'device':<34}{'usable':>9}{'weights':>9}{'KV':>9}{'compute':>9}{'overhead':>9}{'free':>9}  layers"
+    lines.append(header)
+    for d in r.devices:
+        free = d.usable_bytes - d.need_bytes
+        lines.append(f"{d.name[:33]:<34}{gb(d.usable_bytes):>9}{gb(d.weights_bytes):>9}{gb(d.kv_cache_bytes):>9}"
+                     f"{gb(d.compute_bytes):>9}{gb(d.overhead_bytes):>9}{gb(free):>9}  {d.layers}")
+    if r.decode_tokens_per_s:
+        speed = f"Decode ≈ {r.decode_tokens_per_s.low:g}–{r.decode_tokens_per_s.high:g} tokens/s"
+        if r.prompt_tokens_per_s:
+            speed += f" · prompt ≈ {r.prompt_tokens_per_s.low:,.0f}–{r.prompt_tokens_per_s.high:,.0f} tokens/s"
+        lines.append(speed)
+    lines.append(f"Largest context that fits: {r.max_context:,}" if r.max_context else
+                 "Largest context that fits: none at this quantization")
+    lines.append(f"Best quantization that fits at this context: {r.best_quant or 'none'}")
+    lines.append("Assumptions:")
+    lines += [f"  - {a}" for a in r.assumptions]
+    return "\n".join(lines)

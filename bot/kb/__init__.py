@@ -1,0 +1,1 @@
+"""The knowledge base: glossary and error entries as Markdown with YAML front matter."""

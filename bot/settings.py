@@ -1,0 +1,34 @@
+"""One Settings object, read from the environment and `.env`; every knob has a default that works untouched."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    knowledge_dir: Path = REPO_ROOT / "knowledge"
+    index_dir: Path = REPO_ROOT / "index"
+    data_dir: Path = REPO_ROOT / "data"
+
+    # Discord: without a token `willitrun run` opens a terminal console instead
+    discord_token: str | None = None
+    discord_api_base: str | None = None      # a fake Discord for tests, e.g. http://127.0.0.1:8080/api/v10
+    discord_gateway_url: str | None = None
+
+    # sizing defaults used when a question does not say
+    default_ram_gb: float = 32.0
+
+    # local LLM (llama-cpp-python); empty model path = the bundled SmolLM2-135M-Instruct GGUF
+    llm_model_path: Path | None = None
+    llm_gpu_layers: int = 0
+    llm_context: int = 4096
+    llm_threads: int | None = None
+    # an OpenAI-compatible server (llama.cpp server, vLLM, Ollama) instead of the local model
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
