@@ -22,6 +22,9 @@ BANDWIDTH_EFFICIENCY = {
     "sycl": (0.35, 0.60),
     "cpu": (0.45, 0.75),
 }
+# fixed time per generated token on a GPU backend (kernel launches, synchronisation): it is what keeps small models
+# on fast cards below their bandwidth bound; fitted to the llama-bench rows of the reference table
+GPU_TOKEN_LATENCY_S = 0.0005
 # (pessimistic, optimistic) share of peak FP16 throughput during prompt processing
 COMPUTE_EFFICIENCY = (0.25, 0.55)
 SHORT_CONTEXT = 512
@@ -36,7 +39,7 @@ def decode_speed(layout: WeightLayout, placement: Placement, setup: Setup, kv_pe
     """Tokens per second: low = pessimistic efficiency with the context full, high = optimistic near the start."""
     out = []
     for which, position in ((0, context), (1, min(SHORT_CONTEXT, context))):
-        seconds = 0.0
+        seconds = GPU_TOKEN_LATENCY_S if any(placement.layers_by_gpu) else 0.0
         for g, r in zip(setup.gpus, placement.layers_by_gpu):
             if not r:
                 continue

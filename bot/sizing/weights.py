@@ -81,8 +81,12 @@ def catalog_layout(model: Model, ft: FileType, catalog: Catalog) -> WeightLayout
 
     ctx = MixContext(model, n_attn_v=model.layers, n_ffn_down=model.layers)
     block = lambda name: catalog.tensor_type(name).block_size  # noqa: E731
+    # gpt-oss is released with MXFP4 experts, and llama.cpp's conversion keeps them so in every file type
+    native_mxfp4_experts = model.default_quant == "MXFP4_MOE"
     for t in tensors:
         layer = t.layer or 0
         type_name = tensor_type(ft, t, ctx, i_attn_v=layer, i_ffn_down=layer, block_size=block)
+        if native_mxfp4_experts and t.expert:
+            type_name = "MXFP4"
         sized.append((t, type_name, tensor_bytes(t.n_elements, type_name, catalog)))
     return _layout(sized, model.layers, model.tied_embeddings, active)
