@@ -66,8 +66,12 @@ def cmd_kb_check(args: argparse.Namespace) -> int:
     from bot.kb.load import load_knowledge
 
     kb, problems = load_knowledge()
-    _, catalog_problems = load_catalog_checked()
+    catalog, catalog_problems = load_catalog_checked()
     problems = catalog_problems + problems
+    if catalog is not None:
+        from bot.kb.claims import claim_problems
+        from bot.sizing.engine import SizingEngine
+        problems += claim_problems(kb, SizingEngine(catalog))
     for p in problems:
         print(p)
     print(f"{len(kb.entries)} entries valid, {len(problems)} problem(s)", file=sys.stderr)
