@@ -24,9 +24,8 @@ def normalize(name: str) -> str:
 @dataclass(frozen=True)
 class _Index:
     by_key: dict[str, object]
-    labels: list[str]          # names shown in suggestions
-    keys: list[str]            # normalized keys for fuzzy matching, parallel to key_labels
-    key_labels: list[str]
+    keys: list[str]            # normalized names for fuzzy matching
+    key_labels: list[str]      # the id each key belongs to, shown in suggestions
 
     def find(self, kind: str, name: str, limit: int = 3):
         key = normalize(name)
@@ -53,7 +52,7 @@ def _build_index(items, label_of, names_of) -> _Index:
                 by_key[k] = item
                 keys.append(k)
                 key_labels.append(label_of(item))
-    return _Index(by_key, [label_of(i) for i in items], keys, key_labels)
+    return _Index(by_key, keys, key_labels)
 
 
 @dataclass

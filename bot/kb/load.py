@@ -27,8 +27,7 @@ class KnowledgeBase:
             if key in {normalize(n) for n in (entry.id, entry.title, *entry.meta.aliases)}:
                 return entry
         from rapidfuzz import process
-        labels = {e.id: e.id for e in self.entries.values()}
-        best = process.extract(name.lower(), list(labels), limit=3)
+        best = process.extract(name.lower(), list(self.entries), limit=3)
         raise UnknownNameError("knowledge entry", name, [b[0] for b in best])
 
 

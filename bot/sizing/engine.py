@@ -173,8 +173,9 @@ class SizingEngine:
 
     def _notes(self, req: SizingRequest, sized: SizedModel, context: int, outcome: _Outcome) -> list[str]:
         model, layout = sized.model, sized.layout
-        notes = [f"Weights: {sized.quant.name} as llama.cpp's quantize lays it out, tensor by tensor "
-                 f"({layout.file_bytes * 8 / (model.params_b * 1e9):.2f} bits per weight overall)."]
+        origin = (f"read from {req.gguf}'s tensors" if req.gguf else
+                  f"{sized.quant.name} as llama.cpp's quantize lays it out, tensor by tensor")
+        notes = [f"Weights: {origin} ({layout.file_bytes * 8 / (model.params_b * 1e9):.2f} bits per weight overall)."]
         if req.context is None:
             notes.append(f"Context assumed {context:,} tokens (give context to change it).")
         if context > model.context_length:

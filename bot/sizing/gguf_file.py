@@ -9,7 +9,7 @@ from bot.catalog.load import Catalog
 from bot.catalog.schema import MLA, FileType, Model, MoE, SlidingWindow
 from bot.errors import InvalidRequestError
 from bot.sizing.tensors import TensorSpec
-from bot.sizing.weights import _layout
+from bot.sizing.weights import build_layout
 
 # how often a full-attention layer comes among sliding-window ones, per architecture (llama.cpp's hparams setup)
 SWA_GLOBAL_EVERY = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2, "llama4": 4}
@@ -17,10 +17,7 @@ SWA_GLOBAL_EVERY = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2, "llama4": 4}
 
 def _field(reader: GGUFReader, key: str, default=None):
     f = reader.fields.get(key)
-    if f is None:
-        return default
-    value = f.contents()
-    return value
+    return default if f is None else f.contents()
 
 
 def read_gguf(path: str | Path, catalog: Catalog):
@@ -88,5 +85,5 @@ def read_gguf(path: str | Path, catalog: Catalog):
         ft = catalog.file_type(ftype_name)
     except Exception:
         ft = FileType(name=ftype_name, format="gguf", default_type="F16", quality_rank=0, sources=[path.as_uri()])
-    layout = _layout(specs, n_layers, tied, moe.active / moe.experts if moe else 1.0)
+    layout = build_layout(specs, n_layers, tied, moe.active / moe.experts if moe else 1.0)
     return SizedModel(model, ft, layout)

@@ -42,7 +42,7 @@ def tensor_bytes(n_elements: int, type_name: str, catalog: Catalog) -> int:
     return -(-n_elements // t.block_size) * t.bytes_per_block
 
 
-def _layout(named_sizes: list[tuple[TensorSpec, str, int]], n_layers: int, tied: bool, active_fraction: float) -> WeightLayout:
+def build_layout(named_sizes: list[tuple[TensorSpec, str, int]], n_layers: int, tied: bool, active_fraction: float) -> WeightLayout:
     layer = [0] * n_layers
     expert = [0] * n_layers
     embd = output = 0
@@ -77,7 +77,7 @@ def catalog_layout(model: Model, ft: FileType, catalog: Catalog) -> WeightLayout
             else:
                 type_name, size = ft.name, round(t.n_elements * ft.linear_bpw / 8)
             sized.append((t, type_name, size))
-        return _layout(sized, model.layers, model.tied_embeddings, active)
+        return build_layout(sized, model.layers, model.tied_embeddings, active)
 
     ctx = MixContext(model, n_attn_v=model.layers, n_ffn_down=model.layers)
     block = lambda name: catalog.tensor_type(name).block_size  # noqa: E731
@@ -89,4 +89,4 @@ def catalog_layout(model: Model, ft: FileType, catalog: Catalog) -> WeightLayout
         if native_mxfp4_experts and t.expert:
             type_name = "MXFP4"
         sized.append((t, type_name, tensor_bytes(t.n_elements, type_name, catalog)))
-    return _layout(sized, model.layers, model.tied_embeddings, active)
+    return build_layout(sized, model.layers, model.tied_embeddings, active)
