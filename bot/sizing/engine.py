@@ -8,8 +8,8 @@ from bot.catalog.schema import FileType, Model
 from bot.errors import InvalidRequestError
 from bot.sizing import vllm
 from bot.sizing.compute_buffer import compute_buffer_bytes
-from bot.sizing.devices import GIB, Setup, build_setup
-from bot.sizing.kv_cache import KV_CACHE_TYPES, kv_bytes_per_layer, kv_cells, layer_cells, pad
+from bot.sizing.devices import Setup, build_setup
+from bot.sizing.kv_cache import KV_CACHE_TYPES, kv_bytes_per_layer, kv_cells, layer_cells
 from bot.sizing.placement import Placement, place, place_all
 from bot.sizing.schema import MAX_CONTEXT, ModelInfo, SizingReport, SizingRequest
 from bot.sizing.speed import decode_speed, prompt_speed
@@ -76,7 +76,7 @@ class SizingEngine:
 
         outcome = self._outcome(sized, setup, context, req)
         p, kv = outcome.placement, outcome.kv
-        kv_per_cell, cells = self._kv_profile(model, context, req)
+        kv_per_cell, cells = self._kv_profile(model, context, req, kv)
         speed = decode_speed(sized.layout, p, setup, kv_per_cell, cells, context, req.experts_in_ram)
         notes += self._notes(req, sized, context, outcome)
         devices = p.devices if setup.gpus else p.devices[-1:]
@@ -116,9 +116,9 @@ class SizingEngine:
         p = place_all(sized.layout, kv, compute, setup, req.experts_in_ram)
         return p.gpus_fit and p.host_fits
 
-    def _kv_profile(self, model: Model, context: int, req: SizingRequest) -> tuple[list[float], list[int]]:
+    @staticmethod
+    def _kv_profile(model: Model, context: int, req: SizingRequest, kv: list[int]) -> tuple[list[float], list[int]]:
         """Bytes per cached token and cells, per layer: decode reads min(position, cells) tokens of each."""
-        kv = kv_bytes_per_layer(model, context, req.parallel, req.kv_cache_type, self.catalog)
         cells = [layer_cells(model, i, kv_cells(context, req.parallel), req.parallel) for i in range(model.layers)]
         return [k / c if c else 0.0 for k, c in zip(kv, cells)], cells
 
