@@ -18,20 +18,24 @@ def test_every_vendor_and_kind_is_covered(catalog):
     assert {h.kind for h in catalog.hardware} == {"gpu", "unified", "cpu"}
 
 
-def test_a_malformed_catalog_entry_names_file_and_field(tmp_path):
+def catalog_with_extra_hardware(tmp_path, name: str, yaml_text: str):
+    """A copy of the real catalog plus one more hardware file; returns (that file, catalog, problems)."""
     shutil.copytree(KNOWLEDGE / "catalog", tmp_path / "catalog")
-    bad = tmp_path / "catalog" / "hardware" / "zz-bad.yaml"
-    bad.write_text("- id: bad-card\n  name: Bad\n  vendor: nvidia\n  kind: gpu\n  memory_gb: -1\n"
-                   "  bandwidth_gbs: 100\n  backends: [cuda]\n  sources: [x]\n")
-    catalog, problems = load_catalog_checked(tmp_path)
+    extra = tmp_path / "catalog" / "hardware" / name
+    extra.write_text(yaml_text)
+    return (extra, *load_catalog_checked(tmp_path))
+
+
+def test_a_malformed_catalog_entry_names_file_and_field(tmp_path):
+    bad, catalog, problems = catalog_with_extra_hardware(
+        tmp_path, "zz-bad.yaml", "- id: bad-card\n  name: Bad\n  vendor: nvidia\n  kind: gpu\n  memory_gb: -1\n"
+                                 "  bandwidth_gbs: 100\n  backends: [cuda]\n  sources: [x]\n")
     assert catalog is None
     assert any(p.startswith(f"{bad}: bad-card.memory_gb:") for p in problems)
 
 
 def test_duplicate_alias_between_cards_is_reported(tmp_path):
-    shutil.copytree(KNOWLEDGE / "catalog", tmp_path / "catalog")
-    dup = tmp_path / "catalog" / "hardware" / "zz-dup.yaml"
-    dup.write_text("- id: fake-3090\n  name: Fake\n  aliases: ['3090']\n  vendor: nvidia\n  kind: gpu\n"
-                   "  memory_gb: 24\n  bandwidth_gbs: 900\n  backends: [cuda]\n  sources: [x]\n")
-    _, problems = load_catalog_checked(tmp_path)
+    _, _, problems = catalog_with_extra_hardware(
+        tmp_path, "zz-dup.yaml", "- id: fake-3090\n  name: Fake\n  aliases: ['3090']\n  vendor: nvidia\n  kind: gpu\n"
+                                 "  memory_gb: 24\n  bandwidth_gbs: 900\n  backends: [cuda]\n  sources: [x]\n")
     assert any("'3090' also names" in p for p in problems)

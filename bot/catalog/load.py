@@ -22,7 +22,9 @@ def normalize(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Index:
+class NameIndex:
+    """Names as people type them (normalized) to items, with fuzzy suggestions for a name that is not there."""
+
     by_key: dict[str, object]
     keys: list[str]            # normalized names for fuzzy matching
     key_labels: list[str]      # the id each key belongs to, shown in suggestions
@@ -42,7 +44,7 @@ class _Index:
         raise UnknownNameError(kind, name, suggestions)
 
 
-def _build_index(items, label_of, names_of) -> _Index:
+def build_name_index(items, label_of, names_of) -> NameIndex:
     by_key: dict[str, object] = {}
     keys, key_labels = [], []
     for item in items:
@@ -52,7 +54,7 @@ def _build_index(items, label_of, names_of) -> _Index:
                 by_key[k] = item
                 keys.append(k)
                 key_labels.append(label_of(item))
-    return _Index(by_key, keys, key_labels)
+    return NameIndex(by_key, keys, key_labels)
 
 
 @dataclass
@@ -60,15 +62,15 @@ class Catalog:
     hardware: list[Hardware]
     models: list[Model]
     quants: QuantCatalog
-    _hw: _Index = field(init=False, repr=False)
-    _models: _Index = field(init=False, repr=False)
-    _ftypes: _Index = field(init=False, repr=False)
+    _hw: NameIndex = field(init=False, repr=False)
+    _models: NameIndex = field(init=False, repr=False)
+    _ftypes: NameIndex = field(init=False, repr=False)
     _ttypes: dict[str, TensorType] = field(init=False, repr=False)
 
     def __post_init__(self):
-        self._hw = _build_index(self.hardware, lambda h: h.id, lambda h: [h.id, h.name, *h.aliases])
-        self._models = _build_index(self.models, lambda m: m.id, lambda m: [m.id, m.name, *m.aliases])
-        self._ftypes = _build_index(self.quants.file_types, lambda q: q.name, lambda q: [q.name, *q.aliases])
+        self._hw = build_name_index(self.hardware, lambda h: h.id, lambda h: [h.id, h.name, *h.aliases])
+        self._models = build_name_index(self.models, lambda m: m.id, lambda m: [m.id, m.name, *m.aliases])
+        self._ftypes = build_name_index(self.quants.file_types, lambda q: q.name, lambda q: [q.name, *q.aliases])
         self._ttypes = {t.name: t for t in self.quants.tensor_types}
 
     def gpu(self, name: str) -> Hardware:

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 from pydantic import ValidationError
 
-from bot.catalog.load import DEFAULT_KNOWLEDGE_DIR, normalize
-from bot.errors import UnknownNameError
+from bot.catalog.load import DEFAULT_KNOWLEDGE_DIR, NameIndex, build_name_index, normalize
 from bot.kb.schema import ERROR_CATEGORIES, GLOSSARY_CATEGORIES, SECTIONS, Entry, FrontMatter
 
 REQUIRED_LIST = Path(__file__).resolve().parents[2].parent / "shared" / "kb-required.yaml"
@@ -19,16 +18,15 @@ _HEADING = re.compile(r"^## +(.+?)\s*$", re.MULTILINE)
 @dataclass
 class KnowledgeBase:
     entries: dict[str, Entry]
+    _names: NameIndex = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self._names = build_name_index(self.entries.values(), lambda e: e.id,
+                                       lambda e: [e.id, e.title, *e.meta.aliases])
 
     def find(self, name: str) -> Entry:
         """An entry by id, title or alias, as people type it; unknown names suggest the closest ones."""
-        key = normalize(name)
-        for entry in self.entries.values():
-            if key in {normalize(n) for n in (entry.id, entry.title, *entry.meta.aliases)}:
-                return entry
-        from rapidfuzz import process
-        best = process.extract(name.lower(), list(self.entries), limit=3)
-        raise UnknownNameError("knowledge entry", name, [b[0] for b in best])
+        return self._names.find("knowledge entry", name)
 
 
 def split_front_matter(text: str) -> tuple[str, str] | None:

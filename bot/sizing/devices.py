@@ -5,6 +5,7 @@ Memory sizes in the catalog are binary gigabytes (a "24 GB" card has 24 GiB; nvi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Hardware
@@ -109,14 +110,9 @@ def build_setup(req: SizingRequest, catalog: Catalog) -> Setup:
 
 
 def _group_names(hw: list[Hardware]) -> list[str]:
-    out: list[str] = []
-    for h in hw:
-        if out and out[-1].endswith(h.name):
-            count = int(out[-1].split("x ")[0]) + 1 if "x " in out[-1] else 2
-            out[-1] = f"{count}x {h.name}"
-        else:
-            out.append(h.name)
-    return out
+    """'2x NVIDIA GeForce RTX 3090' for runs of the same card."""
+    runs = [(name, len(list(group))) for name, group in groupby(h.name for h in hw)]
+    return [f"{n}x {name}" if n > 1 else name for name, n in runs]
 
 
 def _memory_option(h: Hardware, req: SizingRequest, notes: list[str]) -> int:

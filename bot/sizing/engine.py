@@ -154,9 +154,8 @@ class SizingEngine:
             raise InvalidRequestError(f"Context must be between 1 and {MAX_CONTEXT:,} tokens, got {context:,}.")
         if not 1 <= req.parallel <= MAX_PARALLEL:
             raise InvalidRequestError(f"parallel must be between 1 and {MAX_PARALLEL}, got {req.parallel}.")
-        if req.kv_cache_type.lower() not in KV_CACHE_TYPES:
+        if req.kv_cache_type not in KV_CACHE_TYPES:
             raise InvalidRequestError(f"KV cache type '{req.kv_cache_type}' is not one llama.cpp offers: {', '.join(KV_CACHE_TYPES)}.")
-        req.kv_cache_type = req.kv_cache_type.lower()
         if req.kv_cache_type not in ("f16", "f32", "bf16") and not req.flash_attention and req.runtime == "llama.cpp":
             raise InvalidRequestError("A quantized V cache needs flash attention in llama.cpp: turn flash attention on "
                                       "(-fa on) or keep the KV cache at f16.")

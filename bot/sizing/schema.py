@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Verdict = Literal["fits", "partial_offload", "cpu_only", "does_not_fit"]
 MAX_CONTEXT = 10_000_000
@@ -30,6 +30,11 @@ class SizingRequest(BaseModel):
     experts_in_ram: bool = Field(default=False, description="MoE: routed experts in system RAM (--cpu-moe)")
     runtime: Literal["llama.cpp", "vllm"] = "llama.cpp"
     gpu_memory_utilization: float = Field(default=0.9, description="vLLM's share of each GPU it pre-allocates")
+
+    @field_validator("kv_cache_type")
+    @classmethod
+    def _lowercase(cls, value: str) -> str:
+        return value.lower()
 
     @model_validator(mode="after")
     def _has_model(self):

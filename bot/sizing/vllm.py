@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.errors import InvalidRequestError
 from bot.sizing.devices import GIB, MIB, Setup
 from bot.sizing.schema import DeviceUsage, ModelInfo, Range, SizingReport, SizingRequest
 from bot.sizing.speed import BANDWIDTH_EFFICIENCY
@@ -39,7 +40,6 @@ def _budget(sized: "SizedModel", setup: Setup, req: SizingRequest) -> tuple[int,
 def size(req: SizingRequest, sized: "SizedModel", setup: Setup, context: int, notes: list[str],
          engine: "SizingEngine") -> SizingReport:
     if not 0.05 <= req.gpu_memory_utilization <= 1.0:
-        from bot.errors import InvalidRequestError
         raise InvalidRequestError("gpu_memory_utilization must be between 0.05 and 1.0.")
     tp = len(setup.gpus)
     dtype_bytes = 1.0 if req.kv_cache_type.startswith("q8") else 2.0
