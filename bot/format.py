@@ -43,3 +43,17 @@ def sizing_text(r: SizingReport) -> str:
     lines.append("Assumptions:")
     lines += [f"  - {a}" for a in r.assumptions]
     return "\n".join(lines)
+
+
+def search_text(result) -> str:
+    """A SearchResult as ranked lines; `result` is bot.retrieval.search.SearchResult (not imported: torch is slow)."""
+    lines = []
+    if result.declined:
+        lines.append("No entry in the knowledge base answers this well enough. Closest entries:")
+    for i, hit in enumerate(result.results, start=1):
+        cosine = f" cos {hit.dense:.2f}" if hit.dense is not None else ""
+        lines.append(f"{i}. {hit.id}  [{hit.kind}] {hit.title}  score {hit.score:.4f}{cosine}  "
+                     f"({'+'.join(hit.sides)})")
+    if not result.results:
+        lines.append("(no entries)")
+    return "\n".join(lines)

