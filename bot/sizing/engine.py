@@ -98,7 +98,8 @@ class SizingEngine:
         )
 
     # -- the model of memory --------------------------------------------------------------------------------
-    def _memory(self, sized: SizedModel, context: int, req: SizingRequest) -> tuple[list[int], int]:
+    def memory(self, sized: SizedModel, context: int, req: SizingRequest) -> tuple[list[int], int]:
+        """KV cache bytes per layer and the compute buffer for `context` tokens: the inputs of every placement."""
         model = sized.model
         kv = kv_bytes_per_layer(model, context, req.parallel, req.kv_cache_type, self.catalog)
         ffn = model.intermediate_size or (model.moe.expert_ffn * (model.moe.active + model.moe.shared) if model.moe else 0)
@@ -107,12 +108,12 @@ class SizingEngine:
         return kv, compute
 
     def _outcome(self, sized: SizedModel, setup: Setup, context: int, req: SizingRequest) -> _Outcome:
-        kv, compute = self._memory(sized, context, req)
+        kv, compute = self.memory(sized, context, req)
         p = place(sized.layout, kv, compute, setup, req.experts_in_ram)
         return _Outcome(p, kv, compute, _verdict(p, setup, sized.layout.n_layers, req.experts_in_ram))
 
     def _fits_entirely(self, sized: SizedModel, setup: Setup, context: int, req: SizingRequest) -> bool:
-        kv, compute = self._memory(sized, context, req)
+        kv, compute = self.memory(sized, context, req)
         p = place_all(sized.layout, kv, compute, setup, req.experts_in_ram)
         return p.gpus_fit and p.host_fits
 
