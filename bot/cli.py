@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from typing import Callable
 
 from pydantic import ValidationError
 
+from bot.cli_choose import add_choose_parser
 from bot.errors import UnknownNameError, WillItRunError
 
 
@@ -57,6 +59,11 @@ def cmd_size(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"error: {_validation_message(exc)}", file=sys.stderr)
         return 2
+    if args.chart:
+        from bot.cli_choose import write_chart
+
+        written = write_chart(report, args.chart, engine, _size_request(args) if not args.gguf else None)
+        print("chart: " + ", ".join(str(p) for p in written), file=sys.stderr)
     print(report.model_dump_json(indent=2) if args.json else sizing_text(report))
     return 0
 
@@ -87,6 +94,38 @@ def cmd_kb_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_index_build(args: argparse.Namespace) -> int:
+    from bot.retrieval import open_retriever
+
+    _, stats = open_retriever(force=args.force)
+    print(f"index: {stats.reason}; {stats.embedded} passages embedded, {stats.removed} removed, "
+          f"{stats.total} in the index ({stats.seconds:.2f} s)")
+    if stats.changed_entries:
+        shown = ", ".join(stats.changed_entries[:10])
+        more = len(stats.changed_entries) - 10
+        print(f"changed entries: {shown}" + (f" and {more} more" if more > 0 else ""))
+    return 0
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from bot.format import search_text
+    from bot.retrieval import open_retriever
+
+    retriever, _ = open_retriever()
+    if args.stdin:
+        for line in sys.stdin:
+            if line.strip():
+                result = retriever.search(line.strip(), k=args.k, mode=args.mode)
+                print(result.model_dump_json(), flush=True)
+        return 0
+    if not args.query:
+        print("error: give a query, or --stdin", file=sys.stderr)
+        return 2
+    result = retriever.search(args.query, k=args.k, mode=args.mode)
+    print(result.model_dump_json(indent=2) if args.json else search_text(result))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.console import run_console
 
@@ -114,7 +153,10 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--runtime", choices=["llama.cpp", "vllm"])
     size.add_argument("--json", action="store_true", help="print the SizingReport as JSON")
     size.add_argument("--stdin", action="store_true", help="one JSON request per line in, one JSON line out")
+    size.add_argument("--chart", metavar="PNG", help="also draw the memory breakdown (and memory vs context)")
     size.set_defaults(func=cmd_size)
+
+    add_choose_parser(sub)
 
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
     check = kb.add_parser("check", help="validate every entry and catalog; exit 1 on any problem")
@@ -124,6 +166,20 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     show.set_defaults(func=cmd_kb_show)
 
+    index = sub.add_parser("index", help="the search index in index/").add_subparsers(dest="index_command",
+                                                                                      required=True)
+    build = index.add_parser("build", help="embed new or changed entries (all of them with --force)")
+    build.add_argument("--force", action="store_true", help="rebuild from scratch")
+    build.set_defaults(func=cmd_index_build)
+
+    search = sub.add_parser("search", help="search the knowledge base (dense + BM25 hybrid)")
+    search.add_argument("query", nargs="?")
+    search.add_argument("-k", type=int, default=5, help="how many results (default 5)")
+    search.add_argument("--mode", choices=["hybrid", "dense", "bm25"], default="hybrid")
+    search.add_argument("--json", action="store_true", help="print the SearchResult as JSON")
+    search.add_argument("--stdin", action="store_true", help="one query per line in, one JSON line out")
+    search.set_defaults(func=cmd_search)
+
     run = sub.add_parser("run", help="start the bot (a terminal console when no Discord token is set)")
     run.set_defaults(func=cmd_run)
     return parser
@@ -131,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
