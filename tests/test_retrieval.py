@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.kb.load import load_knowledge
-from bot.retrieval import open_retriever
 from bot.retrieval.dense_index import INDEX_FILE, MANIFEST_FILE, open_dense_index
-from bot.retrieval.embed import Embedder
 from bot.retrieval.passages import all_passages, entry_passages
 from bot.retrieval.search import Retriever
 from bot.retrieval.tokens import tokenize
@@ -18,16 +16,6 @@ from bot.retrieval.tokens import tokenize
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 SMALL_KB = ["glossary/q4-k-m.md", "glossary/kv-cache.md", "glossary/gguf.md", "errors/cuda-out-of-memory.md",
             "errors/rocm-not-detected.md"]
-
-
-@pytest.fixture(scope="session")
-def embedder():
-    return Embedder()
-
-
-@pytest.fixture(scope="session")
-def retriever():
-    return open_retriever()[0]
 
 
 @pytest.fixture

@@ -1,0 +1,43 @@
+"""What every question turns into: an Answer. Adapters (Discord, the CLI) only render it.
+
+The JSON of Answer is a public interface: keep `kind`, `text`, `sources` [{`id`, `title`}], `sizing`,
+`confidence`, `fallback`, `timings`; add freely.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from bot.routing.schema import SizingFields
+from bot.sizing.schema import SizingReport
+
+AnswerKind = Literal[
+    "sizing",        # the sizing engine's report; text rendered from it, no model involved
+    "choose",        # which hardware runs a model (no hardware named)
+    "knowledge",     # from knowledge entries, phrased by the model or taken from the entries (fallback)
+    "no_match",      # a knowledge question the knowledge base does not cover: closest entries offered
+    "clarify",       # a sizing question missing something we must ask for (e.g. which model)
+    "none",          # not for the bot
+]
+
+
+class Source(BaseModel):
+    id: str
+    title: str
+    kind: Literal["glossary", "error"]
+    url: str | None = None          # the entry's first reference, for readers who want the primary source
+
+
+class Answer(BaseModel):
+    kind: AnswerKind
+    text: str
+    sources: list[Source] = []
+    sizing: SizingReport | None = None
+    recommendation: dict | None = None      # `willitrun choose` JSON for kind "choose"
+    request: SizingFields | None = None     # what was sized, so a follow-up can change one field
+    confidence: float = 0.0
+    fallback: bool = False          # true when the text comes from the entries rather than the model
+    fallback_reason: str | None = None
+    model: str | None = None        # the backend that phrased the text, when one did
+    timings: dict[str, float] = {}  # milliseconds per stage
