@@ -129,7 +129,7 @@ def _fitting_options(engine: SizingEngine, base: SizingRequest, min_memory: int)
                 continue
             request = base.model_copy(update={"gpu": h.id, "gpus": count,
                                               "memory_gb": memory_gb if h.kind == "unified" else None})
-            report = engine.size(request)
+            report = engine.size(request, extras=False)
             if report.verdict == "fits":
                 options.append(_option(h, count, memory_gb, report))
                 break  # the smallest setup of this card or chip that fits is the one worth listing

@@ -44,6 +44,7 @@ class SizingEngine:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self._layouts: dict[tuple[str, str], WeightLayout] = {}
+        self._memory: dict[tuple, tuple[list[int], int]] = {}
 
     # -- inputs ---------------------------------------------------------------------------------------------
     def layout(self, model: Model, ft: FileType) -> WeightLayout:
@@ -65,7 +66,9 @@ class SizingEngine:
         return SizedModel(model, ft, self.layout(model, ft))
 
     # -- the answer -----------------------------------------------------------------------------------------
-    def size(self, req: SizingRequest, sized: SizedModel | None = None) -> SizingReport:
+    def size(self, req: SizingRequest, sized: SizedModel | None = None, extras: bool = True) -> SizingReport:
+        """The report for `req`. `extras=False` skips the largest context and the best quantization that fit (null
+        in the report): they search over many placements, and a caller comparing many setups needs neither."""
         sized = sized or self.sized_model(req)
         model, ft = sized.model, sized.quant
         setup = build_setup(req, self.catalog)
@@ -92,20 +95,29 @@ class SizingEngine:
             total_layers=model.layers + 1,
             decode_tokens_per_s=speed if outcome.verdict != "does_not_fit" else None,
             prompt_tokens_per_s=prompt_speed(model.active_b * 1e9, p, setup) if outcome.verdict == "fits" else None,
-            max_context=self.max_context(sized, setup, req),
-            best_quant=self.best_quant(model, setup, context, req) if ft.format == "gguf" else None,
+            max_context=self.max_context(sized, setup, req) if extras else None,
+            best_quant=self.best_quant(model, setup, context, req) if extras and ft.format == "gguf" else None,
             assumptions=notes,
         )
 
     # -- the model of memory --------------------------------------------------------------------------------
-    def memory(self, sized: SizedModel, context: int, req: SizingRequest) -> tuple[list[int], int]:
-        """KV cache bytes per layer and the compute buffer for `context` tokens: the inputs of every placement."""
+    def memory(self, sized: SizedModel, context: int, req: SizingRequest) -> tuple[tuple[int, ...], int]:
+        """KV cache bytes per layer and the compute buffer for `context` tokens: the inputs of every placement.
+        Remembered per engine: the searches for the largest context and for hardware ask for the same ones often."""
+        key = (sized.model.id, context, req.parallel, req.kv_cache_type, req.flash_attention)
+        if key not in self._memory:
+            if len(self._memory) > 10_000:
+                self._memory.clear()
+            self._memory[key] = self._compute_memory(sized, context, req)
+        return self._memory[key]
+
+    def _compute_memory(self, sized: SizedModel, context: int, req: SizingRequest) -> tuple[tuple[int, ...], int]:
         model = sized.model
         kv = kv_bytes_per_layer(model, context, req.parallel, req.kv_cache_type, self.catalog)
         ffn = model.intermediate_size or (model.moe.expert_ffn * (model.moe.active + model.moe.shared) if model.moe else 0)
         compute = compute_buffer_bytes(model.hidden_size, model.vocab_size, model.attention_heads, ffn,
                                        kv_cells(context, req.parallel), req.flash_attention)
-        return kv, compute
+        return tuple(kv), compute     # a tuple: the result is shared through the cache
 
     def _outcome(self, sized: SizedModel, setup: Setup, context: int, req: SizingRequest) -> _Outcome:
         kv, compute = self.memory(sized, context, req)
