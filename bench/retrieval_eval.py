@@ -84,11 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calibrate", action="store_true", help="search the decline thresholds on this set")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every miss")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS, help="the question set (default: the dev set)")
     args = parser.parse_args(argv)
 
-    questions, off_topic = load_questions()
+    questions, off_topic = load_questions(args.questions)
     retriever, stats = open_retriever()
-    print(f"retrieval eval: {len(questions)} questions over {len(retriever.kb.entries)} entries, "
+    print(f"retrieval eval ({args.questions.name}): {len(questions)} questions over {len(retriever.kb.entries)} entries, "
           f"{len(off_topic)} off-topic; index {stats.reason}")
 
     failed = []

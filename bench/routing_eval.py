@@ -40,8 +40,9 @@ def same(want, got) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="print every miss")
+    parser.add_argument("--messages", type=Path, default=ROUTING, help="the message set (default: the dev set)")
     args = parser.parse_args(argv)
-    messages = yaml.safe_load(ROUTING.read_text(encoding="utf-8"))["messages"]
+    messages = yaml.safe_load(args.messages.read_text(encoding="utf-8"))["messages"]
     router = Router(load_catalog())
 
     routes_right = fields_right = fields_total = 0
@@ -67,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     route_acc = routes_right / len(messages)
     field_acc = fields_right / fields_total if fields_total else 1.0
     detail = ", ".join(f"{r} {right}/{n}" for r, (right, n) in sorted(by_route.items()))
-    print(f"routing eval: {len(messages)} messages ({detail})")
+    print(f"routing eval ({args.messages.name}): {len(messages)} messages ({detail})")
     print(f"  route accuracy {route_acc:.1%} (target >= {TARGETS['route']:.0%})")
     print(f"  field accuracy {field_acc:.1%} over {fields_total} labelled fields (target >= {TARGETS['fields']:.0%})")
     met = route_acc >= TARGETS["route"] and field_acc >= TARGETS["fields"]

