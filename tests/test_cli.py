@@ -43,3 +43,57 @@ def test_unknown_model_exits_2_with_suggestions():
 def test_run_without_token_opens_the_console():
     run = willitrun("run", stdin='size "llama 3.1 8b" --gpu 3090\nquit\n')
     assert "console" in run.stdout and "Verdict:" in run.stdout
+
+
+def test_search_json_has_the_stable_keys():
+    run = willitrun("search", "ollama does not use my gpu", "-k", "3", "--json")
+    data = json.loads(run.stdout)
+    assert run.returncode == 0 and data["query"] == "ollama does not use my gpu" and data["declined"] is False
+    assert len(data["results"]) == 3 and {"id", "kind", "title", "score"} <= set(data["results"][0])
+
+
+def test_search_stdin_writes_one_json_line_per_query():
+    run = willitrun("search", "--stdin", stdin="what is gguf\nwhats the best pizza topping\n")
+    out = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [o["declined"] for o in out] == [False, True]
+
+
+def test_route_json_has_the_stable_keys():
+    data = json.loads(willitrun("route", "will llama 3.1 70b fit on 2x 3090 at 16k?", "--json").stdout)
+    assert data["route"] == "sizing" and 0 <= data["confidence"] <= 1
+    sizing = data["sizing"]
+    assert sizing["model"] == {"id": "llama-3.1-70b", "params_b": sizing["model"]["params_b"]}
+    assert sizing["gpu"]["id"] == "rtx-3090" and sizing["gpus"] == 2 and sizing["context"] == 16384
+    assert sizing["quant"] is None and sizing["ram_gb"] is None
+
+
+def test_route_stdin_routes_each_line():
+    run = willitrun("route", "--stdin", stdin="what does q4_k_m mean\nlol nice\n")
+    assert [json.loads(line)["route"] for line in run.stdout.splitlines()] == ["knowledge", "none"]
+
+
+def test_ask_json_without_a_model_answers_from_the_entries():
+    data = json.loads(willitrun("ask", "what is flash attention", "--json", "--no-llm").stdout)
+    assert {"kind", "text", "sources", "sizing", "confidence", "fallback", "timings"} <= set(data)
+    assert data["kind"] == "knowledge" and data["fallback"] is True
+    assert data["sources"][0]["id"] == "flash-attention" and data["sizing"] is None
+
+
+def test_ask_a_sizing_question_carries_the_report():
+    data = json.loads(willitrun("ask", "will qwen2.5 14b fit on a 4070?", "--json", "--no-llm").stdout)
+    assert data["kind"] == "sizing" and data["sizing"]["model"]["id"] == "qwen2.5-14b" and data["sources"] == []
+
+
+def test_choose_json_has_the_stable_keys():
+    data = json.loads(willitrun("choose", "qwen2.5 72b", "--json").stdout)
+    assert {"model", "min_memory_bytes", "options", "suggestions"} <= set(data)
+    option = data["options"][0]
+    assert {"hardware", "count", "verdict", "decode_tokens_per_s"} <= set(option)
+    assert set(option["decode_tokens_per_s"]) >= {"low", "high"}
+
+
+def test_size_chart_writes_pngs(tmp_path):
+    run = willitrun("size", "llama 3.1 8b", "--gpu", "rtx 3060", "--chart", str(tmp_path / "fit.png"))
+    assert run.returncode == 0
+    assert (tmp_path / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "fit-context.png").exists()
