@@ -175,3 +175,22 @@ def test_retriever_over_a_small_kb_ranks_its_own_entries(small_kb_dir, tmp_path,
     kb, _ = load_knowledge(small_kb_dir, required=None)
     small, _ = Retriever.open(kb, tmp_path / "index", embedder)
     assert small.search("rocm does not see my radeon").results[0].id == "rocm-not-detected"
+
+
+def test_a_missing_embedding_model_directory_says_what_to_do(tmp_path):
+    from bot.retrieval.embed import Embedder, EmbeddingModelError
+
+    with pytest.raises(EmbeddingModelError, match="does not exist.*nothing is downloaded"):
+        Embedder(tmp_path / "no-such-model")
+
+
+def test_a_malformed_entry_is_skipped_and_named_while_the_rest_is_searchable(small_kb_dir, tmp_path, embedder,
+                                                                              caplog):
+    from bot.retrieval import open_retriever
+    from bot.settings import Settings
+
+    (small_kb_dir / "glossary" / "broken.md").write_text("---\nid: broken\ntitle: [unclosed\n---\nbody\n")
+    with caplog.at_level(logging.WARNING):
+        small, _ = open_retriever(Settings(knowledge_dir=small_kb_dir, index_dir=tmp_path / "index"))
+    assert "broken.md" in caplog.text
+    assert small.search("what does q4_k_m mean").results[0].id == "q4-k-m"
