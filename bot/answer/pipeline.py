@@ -27,7 +27,7 @@ from bot.format import sizing_text
 from bot.kb.schema import Entry
 from bot.llm.base import LLMBackend, LLMError
 from bot.routing import Router, SizingFields, to_sizing_request
-from bot.routing.schema import GpuRef, Route
+from bot.routing.schema import Route
 from bot.sizing.engine import SizingEngine
 from bot.sizing.schema import SizingRequest
 
@@ -236,10 +236,14 @@ class Answerer:
             timings["generation"] = _ms(start)
             return self.finish_knowledge(draft, None, f"the model failed: {exc}", timings)
         timings["generation"] = _ms(start)
-        return self.finish_knowledge(draft, "".join(pieces), None, timings)
+        answer = self.finish_knowledge(draft, "".join(pieces), None, timings)
+        answer.generated_tokens = len(pieces)
+        return answer
 
     async def _generate_queued(self, draft: KnowledgeDraft, queue, on_text: TextCallback | None,
                                on_position: Callable[[int], None] | None) -> Answer:
+        if self.backend is None or queue is None:
+            return self.finish_knowledge(draft, None, "no language model configured")
         start = time.perf_counter()
         pieces: list[str] = []
         timings: dict[str, float] = {}
@@ -260,4 +264,6 @@ class Answerer:
             timings["generation"] = _ms(start)
             return self.finish_knowledge(draft, None, f"the model failed: {exc}", timings)
         timings["generation"] = _ms(start)
-        return await asyncio.to_thread(self.finish_knowledge, draft, "".join(pieces), None, timings)
+        answer = await asyncio.to_thread(self.finish_knowledge, draft, "".join(pieces), None, timings)
+        answer.generated_tokens = len(pieces)
+        return answer

@@ -40,4 +40,5 @@ class Answer(BaseModel):
     fallback: bool = False          # true when the text comes from the entries rather than the model
     fallback_reason: str | None = None
     model: str | None = None        # the backend that phrased the text, when one did
+    generated_tokens: int | None = None  # pieces the model streamed (one per token for llama.cpp and most servers)
     timings: dict[str, float] = {}  # milliseconds per stage

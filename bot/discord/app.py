@@ -1,0 +1,160 @@
+"""The bot: a thin discord.py Bot that holds the core (Answerer, generation queue, store), sets the safety defaults
+once, loads one extension per concern, and turns a refused login into a message the operator can act on."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.answer.pipeline import Answerer
+from bot.discord.error_replies import tell_interaction_user, user_message_for
+from bot.discord.store import Store
+from bot.llm.queue import GenerationQueue
+from bot.ops.metrics import MetricsRecorder, NullMetrics
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+EXTENSIONS = ("bot.discord.commands", "bot.discord.listener", "bot.discord.admin")
+# Discord invalidates an interaction 3 s after it was created; one older than this when it reaches us cannot be
+# answered in time, and answering it anyway earns a 404 (BallsDex drops them the same way)
+MAX_INTERACTION_AGE_S = 2.8
+SHUTDOWN_GRACE_S = 5.0    # how long a stopping bot waits for answers under way
+
+MESSAGE_CONTENT_REFUSED = (
+    "Discord refused the Message Content intent (gateway close code 4014). Either enable it for this bot in the "
+    "Discord Developer Portal (Applications > your app > Bot > Privileged Gateway Intents > 'Message Content "
+    "Intent'), or set DISCORD_MESSAGE_CONTENT=false to run without it: slash commands and @mentions still work, "
+    "replies and listen-mode channels do not.")
+TOKEN_REFUSED = "Discord refused the token in DISCORD_TOKEN: copy the bot token again from the Developer Portal."
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message tells the operator what to change."""
+
+
+def interaction_age(interaction: discord.Interaction) -> float:
+    """Seconds since Discord created the interaction (from its snowflake id)."""
+    return (discord.utils.utcnow() - interaction.created_at).total_seconds()
+
+
+def too_late(interaction: discord.Interaction) -> bool:
+    if interaction_age(interaction) > MAX_INTERACTION_AGE_S:
+        log.warning("dropped interaction %s: it arrived %.1f s after it was created", interaction.id,
+                    interaction_age(interaction))
+        return True
+    return False
+
+
+class AnswerTree(app_commands.CommandTree):
+    """Drops interactions that arrive too late to be answered, and answers every command failure politely."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return not too_late(interaction)
+
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+        await tell_interaction_user(interaction, user_message_for(error))
+
+
+def build_intents(settings: Settings) -> discord.Intents:
+    intents = discord.Intents.default()
+    intents.message_content = settings.discord_message_content
+    intents.members = False       # privileged and not needed
+    intents.presences = False
+    return intents
+
+
+class WillItRunBot(commands.Bot):
+    def __init__(self, settings: Settings, answerer: Answerer, store: Store, metrics: MetricsRecorder | None = None,
+                 **client_options):
+        """`client_options` go to discord.py's Client (tests pass guild_ready_timeout). `metrics`: where answers,
+        feedback and the queue depth are counted (bot.ops.metrics; nothing by default)."""
+        super().__init__(
+            command_prefix=commands.when_mentioned,   # unused: no prefix commands, mentions are questions
+            help_command=None,
+            intents=build_intents(settings),
+            # bot-wide: answers quote users and model output, and must never ping @everyone, roles or users
+            allowed_mentions=discord.AllowedMentions(everyone=False, roles=False, users=False,
+                                                     replied_user=settings.discord_reply_ping),
+            tree_cls=AnswerTree,
+            **client_options,
+        )
+        self.settings = settings
+        self.answerer = answerer
+        self.store = store
+        self.metrics: MetricsRecorder = metrics or NullMetrics()
+        self.queue: GenerationQueue | None = None
+        self.started_at = dt.datetime.now(dt.timezone.utc)
+        self.index_reloaded_at: dt.datetime | None = None
+        self._answering: set[asyncio.Task] = set()
+        self.chart_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart")
+        # one question per user per interval, over /ask and channel questions together (keyed by user id)
+        self._question_cooldowns = commands.CooldownMapping.from_cooldown(
+            1, settings.discord_cooldown_s, lambda user_id: user_id)
+
+    def question_retry_after(self, user_id: int) -> float | None:
+        """None when `user_id` may ask now (and counts this question), else the seconds to wait."""
+        if self.settings.discord_cooldown_s <= 0:
+            return None
+        return self._question_cooldowns.update_rate_limit(user_id)
+
+    async def setup_hook(self) -> None:
+        if self.answerer.backend is not None:
+            self.queue = GenerationQueue(self.answerer.backend, max_waiting=self.settings.llm_queue_max_waiting)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        if self.settings.discord_sync_commands:
+            # once per start, never in on_ready (which fires again after every reconnect)
+            synced = await self.sync_commands()
+            log.info("synced %d commands", len(synced))
+
+    async def sync_commands(self, everywhere: bool = False) -> list[app_commands.AppCommand]:
+        """Register the slash commands with Discord: in the configured guild (instant), else globally."""
+        if self.settings.discord_guild_id and not everywhere:
+            guild = discord.Object(id=self.settings.discord_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            return await self.tree.sync(guild=guild)
+        return await self.tree.sync()
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """No prefix commands: the listener extension decides which messages are questions."""
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
+
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        try:
+            await super().start(token, reconnect=reconnect)
+        except discord.PrivilegedIntentsRequired as exc:
+            raise StartupError(MESSAGE_CONTENT_REFUSED) from exc
+        except discord.LoginFailure as exc:
+            raise StartupError(TOKEN_REFUSED) from exc
+
+    @contextlib.contextmanager
+    def answering(self) -> Iterator[None]:
+        """Marks the current task as answering someone, so that `close` lets it finish."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._answering.add(task)
+        try:
+            yield
+        finally:
+            self._answering.discard(task)
+
+    async def close(self) -> None:
+        """Stop the model's work (an answer under way falls back to the entries' text), give answers under way a
+        few seconds to be delivered, then disconnect."""
+        if self.queue is not None:
+            await self.queue.close()
+        pending = [t for t in self._answering if t is not asyncio.current_task()]
+        if pending:
+            log.info("letting %d answer(s) finish before disconnecting", len(pending))
+            await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_S)
+        self.chart_thread.shutdown(wait=False, cancel_futures=True)
+        await super().close()

@@ -1,0 +1,98 @@
+"""The steps every way of asking shares (/ask, a mention, a reply, a listen-mode channel, a button): get the Answer
+from the core within a time limit, render it (with a chart for sizing answers), and remember what it was about."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from bot.answer.schema import Answer
+from bot.catalog.load import Catalog
+from bot.charts import chart_alt_text, memory_breakdown_chart
+from bot.discord.render import Post, render_answer, sizing_post
+from bot.discord.store import AnswerRecord
+from bot.errors import WillItRunError
+from bot.routing.schema import SizingFields, to_sizing_request
+from bot.sizing.schema import SizingReport, SizingRequest
+
+if TYPE_CHECKING:
+    from bot.discord.app import WillItRunBot
+
+log = logging.getLogger(__name__)
+CHART_SECONDS = 1.5    # a chart that takes longer (a busy CPU) is left out rather than miss the 3 s deadline
+DEFERRED_CHART_SECONDS = 10.0   # when no deadline is near (channel answers, deferred responses)
+
+
+def position_text(position: int) -> str:
+    return f"You're #{position} in line for the model; your answer will appear here."
+
+
+async def answer_question(bot: WillItRunBot, question: str, *, previous: SizingFields | None = None,
+                          on_text: Callable[[str], None] | None = None,
+                          on_position: Callable[[int], None] | None = None, explicit: bool = True) -> Answer:
+    """The core's Answer, cut off after `discord_answer_timeout_s` (TimeoutError): an interaction token lives 15
+    minutes, and a question stuck behind a busy model must not outlive it."""
+    # without a language model bot.queue is None and the answer comes from the entries
+    work = bot.answerer.answer_async(question, bot.queue, previous=previous, on_text=on_text,
+                                     on_position=on_position, explicit=explicit)
+    if bot.queue is not None:
+        bot.metrics.set_queue_depth(bot.queue.waiting + 1)
+    try:
+        answer = await asyncio.wait_for(work, bot.settings.discord_answer_timeout_s)
+    finally:
+        if bot.queue is not None:
+            bot.metrics.set_queue_depth(bot.queue.waiting)
+    bot.metrics.record_answer(answer)
+    return answer
+
+
+async def chart_for(bot: WillItRunBot, report: SizingReport, budget_s: float = CHART_SECONDS
+                    ) -> tuple[bytes | None, str | None]:
+    """The memory chart and its alt text, or (None, None) when drawing it takes longer than `budget_s`. Charts are
+    drawn one at a time on the bot's chart thread: matplotlib is not made for drawing in parallel threads, and
+    twenty charts at once would only slow each other down."""
+    drawing = asyncio.get_running_loop().run_in_executor(bot.chart_thread, memory_breakdown_chart, report)
+    try:
+        png = await asyncio.wait_for(drawing, budget_s)
+    except TimeoutError:
+        log.warning("left the chart out: drawing it took over %.1f s", budget_s)
+        return None, None
+    return png, chart_alt_text(report)
+
+
+async def posts_for(bot: WillItRunBot, answer: Answer, chart_budget_s: float = DEFERRED_CHART_SECONDS
+                    ) -> list[Post]:
+    if answer.kind == "sizing" and answer.sizing is not None:
+        return render_answer(answer, *await chart_for(bot, answer.sizing, chart_budget_s))
+    return render_answer(answer)
+
+
+async def sized_post(bot: WillItRunBot, request: SizingRequest, chart_budget_s: float = CHART_SECONDS
+                     ) -> tuple[SizingReport, Post]:
+    """Size `request` with the engine (raises WillItRunError for the user) and render it with its chart."""
+    report = await asyncio.to_thread(bot.answerer.engine.size, request)
+    return report, sizing_post(report, *await chart_for(bot, report, chart_budget_s))
+
+
+def record_of(question: str, answer: Answer, catalog: Catalog) -> AnswerRecord:
+    """What to remember of an answer. The engine's request is kept only when it names the hardware: a card known
+    by its memory alone was sized as a typical card, and re-sizing it needs the question again."""
+    request = None
+    if answer.kind == "sizing" and answer.request is not None:
+        try:
+            request = to_sizing_request(answer.request, catalog)
+        except WillItRunError:     # the answer is shown either way; only "try another" needs the request
+            request = None
+        if request is not None and request.gpu is None and request.memory_gb is not None:
+            request = None
+    return AnswerRecord(question=question, kind=answer.kind, fields=answer.request, request=request,
+                        sources=answer.sources)
+
+
+async def remember(bot: WillItRunBot, message_ids: list[int], record: AnswerRecord) -> None:
+    """Remember `record` for every message of an answer, so replies and buttons on any of them can use it."""
+    for message_id in message_ids:
+        await asyncio.to_thread(bot.store.remember_answer, message_id, record)
+    if record.kind == "no_match":
+        await asyncio.to_thread(bot.store.record_unanswered, record.question)

@@ -1,0 +1,244 @@
+"""From the core's data (Answer, SizingReport, Recommendation, knowledge entries) to what the bot posts: content and
+embeds in Discord's JSON shape, within Discord's limits. No discord import, so that the terminal console prints
+exactly what the bot would post."""
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from bot.answer.schema import Answer, Source
+from bot.discord.limits import CONTENT, FIELD_VALUE, fit_embed, shorten
+from bot.discord.splitting import split_message
+from bot.format import VERDICT_WORDS
+from bot.kb.schema import Entry
+from bot.sizing.choose import Recommendation
+from bot.sizing.devices import GIB
+from bot.sizing.schema import SizingReport
+
+CHART_NAME = "memory.png"
+VERDICT_COLOURS = {"fits": 0x2E7D32, "partial_offload": 0xF9A825, "cpu_only": 0xEF6C00, "does_not_fit": 0xC62828}
+NEUTRAL_COLOUR = 0x5865F2
+MAX_CHOOSE_ROWS = 10
+STREAM_MARK = " …"
+
+
+class Post(BaseModel):
+    """One message as the bot sends it."""
+    content: str = ""
+    embeds: list[dict] = []
+    chart: bytes | None = None          # a PNG attached as CHART_NAME, shown in the first embed
+    chart_alt: str | None = None        # its description (alt text) for screen readers
+
+
+def _gb(n: float) -> str:
+    return f"{n / GIB:.1f} GB"
+
+
+def _tokens_per_s(low: float, high: float) -> str:
+    # the engine already rounds decode speeds; prompt speeds run to thousands and read better without decimals
+    return f"{low:g}–{high:g} tokens/s" if high < 1000 else f"{low:,.0f}–{high:,.0f} tokens/s"
+
+
+def _code_block_lines(lines: list[str], limit: int = FIELD_VALUE) -> str:
+    """Lines in a code block that fits `limit`, with a count of the lines left out."""
+    shown: list[str] = []
+    for i, line in enumerate(lines):
+        more = f"… and {len(lines) - i} more"
+        candidate = "```\n" + "\n".join([*shown, line]) + "\n```"
+        if len(candidate) + (len(more) + 1 if i < len(lines) - 1 else 0) > limit:
+            return "```\n" + "\n".join(shown) + "\n```\n" + more
+        shown.append(line)
+    return "```\n" + "\n".join(shown) + "\n```"
+
+
+def _bullets(items: list[str], limit: int = FIELD_VALUE) -> str:
+    return shorten("\n".join(f"• {item}" for item in items), limit) if items else "none"
+
+
+# -- sizing ---------------------------------------------------------------------------------------------------
+def verdict_line(report: SizingReport) -> str:
+    where = report.hardware or "CPU and system RAM (no GPU given)"
+    layers = f" ({report.gpu_layers}/{report.total_layers} layers on GPU)" if report.hardware else ""
+    words = VERDICT_WORDS[report.verdict]
+    return f"**{words[0].upper() + words[1:]}** on {where}{layers}."
+
+
+def device_lines(report: SizingReport) -> list[str]:
+    width = min(max((len(d.name) for d in report.devices), default=10), 26)
+    out = []
+    for d in report.devices:
+        name = d.name if len(d.name) <= width else d.name[:width - 1] + "…"
+        out.append(f"{name:<{width}} {d.need_bytes / GIB:6.1f} / {d.usable_bytes / GIB:6.1f} GB  {d.layers:>3} layers")
+    return out
+
+
+def sizing_embed(report: SizingReport, with_chart: bool = False) -> dict:
+    speed = []
+    if report.decode_tokens_per_s:
+        speed.append(f"Generation ≈ {_tokens_per_s(report.decode_tokens_per_s.low, report.decode_tokens_per_s.high)}")
+    if report.prompt_tokens_per_s:
+        speed.append(f"Prompt ≈ {_tokens_per_s(report.prompt_tokens_per_s.low, report.prompt_tokens_per_s.high)}")
+    speed.append("*low: context full · high: short context*")
+    instead = [f"Best quantization at {report.context:,} tokens: **{report.best_quant or 'none fits'}**",
+               f"Largest context at {report.quant}: **" +
+               (f"{report.max_context:,} tokens" if report.max_context else "none fits") + "**"]
+    embed = {
+        "title": f"{report.model.name} · {report.quant} · {report.context:,} tokens",
+        "description": verdict_line(report),
+        "color": VERDICT_COLOURS[report.verdict],
+        "fields": [
+            {"name": "Memory needed", "value": f"weights {_gb(report.weights_bytes)} · KV cache "
+                                               f"{_gb(report.kv_cache_bytes)} ({report.kv_cache_type}) · compute "
+                                               f"{_gb(report.compute_bytes)} · overhead {_gb(report.overhead_bytes)}\n"
+                                               f"**total {_gb(report.total_bytes)}**"},
+            {"name": "Per device: used / usable", "value": _code_block_lines(device_lines(report))},
+            {"name": "Speed estimate", "value": "\n".join(speed) if report.decode_tokens_per_s else "no estimate"},
+            {"name": "What would fit instead", "value": "\n".join(instead)},
+            {"name": "Assumptions", "value": _bullets(report.assumptions)},
+        ],
+        "footer": {"text": f"Sizing engine · {report.runtime} · flash attention "
+                           f"{'on' if report.flash_attention else 'off'} · {report.parallel} sequence(s)"},
+    }
+    if with_chart:
+        embed["image"] = {"url": f"attachment://{CHART_NAME}"}
+    return fit_embed(embed)
+
+
+def sizing_post(report: SizingReport, chart: bytes | None = None, chart_alt: str | None = None) -> Post:
+    return Post(embeds=[sizing_embed(report, with_chart=chart is not None)], chart=chart, chart_alt=chart_alt)
+
+
+def compare_post(reports: list[SizingReport]) -> Post:
+    """The same model sized on two or more setups, one inline column each."""
+    first = reports[0]
+    fields = []
+    for r in reports:
+        lines = [f"**{VERDICT_WORDS[r.verdict]}**", f"needs {_gb(r.total_bytes)}"]
+        if r.hardware:
+            lines.append(f"{r.gpu_layers}/{r.total_layers} layers on GPU")
+        if r.decode_tokens_per_s:
+            lines.append(f"≈ {_tokens_per_s(r.decode_tokens_per_s.low, r.decode_tokens_per_s.high)}")
+        lines.append(f"best quant: {r.best_quant or 'none fits'}")
+        lines.append(f"max context: {r.max_context:,}" if r.max_context else "max context: none fits")
+        fields.append({"name": r.hardware or "CPU only", "value": "\n".join(lines), "inline": True})
+    embed = {"title": f"{first.model.name} · {first.quant} · {first.context:,} tokens",
+             "description": "The same model and settings on each setup.", "color": NEUTRAL_COLOUR,
+             "fields": fields, "footer": {"text": f"Sizing engine · {first.runtime}"}}
+    return Post(embeds=[fit_embed(embed)])
+
+
+def choose_post(rec: Recommendation) -> Post:
+    rows = []
+    for o in rec.options[:MAX_CHOOSE_ROWS]:
+        setup = f"{o.count}x {o.name}" if o.count > 1 else o.name
+        speed = o.decode_tokens_per_s
+        rows.append(f"• **{setup}** ({o.memory_gb:g} GB{' each' if o.count > 1 else ''}): needs "
+                    f"{_gb(o.need_bytes)} of {_gb(o.usable_bytes)} · ≈ {_tokens_per_s(speed.low, speed.high)}")
+    if len(rec.options) > MAX_CHOOSE_ROWS:
+        rows.append(f"… and {len(rec.options) - MAX_CHOOSE_ROWS} more")
+    description = (f"Needs at least **{_gb(rec.min_memory_bytes)}** of GPU memory to run entirely on one card.\n\n" +
+                   ("\n".join(rows) if rows else "No catalog hardware (up to 4 of one card) runs it entirely in GPU "
+                                                 "or unified memory."))
+    fields = []
+    if rec.suggestions and rec.smaller_card:
+        fields.append({"name": f"To fit a {rec.smaller_card.memory_gb:g} GB card such as the {rec.smaller_card.name}",
+                       "value": _bullets(rec.suggestions)})
+    embed = {"title": f"What runs {rec.model_name}? · {rec.quant} · {rec.context:,} tokens",
+             "description": description, "color": NEUTRAL_COLOUR, "fields": fields,
+             "footer": {"text": f"Smallest setups first · KV cache {rec.kv_cache_type} · speed: low = context full"}}
+    return Post(embeds=[fit_embed(embed)])
+
+
+# -- knowledge ----------------------------------------------------------------------------------------------
+def source_link(number: int, source: Source, in_embed: bool = False) -> str:
+    if not source.url:
+        return f"[{number}] {source.title}"
+    # <url> in content stops Discord from unfurling a preview card for every source
+    url = source.url if in_embed else f"<{source.url}>"
+    return f"[{number}] [{source.title}]({url})"
+
+
+def source_of(entry: Entry) -> Source:
+    """An entry as the answers cite it: its first reference is the link."""
+    url = str(entry.meta.sources[0].url) if entry.meta.sources else None
+    return Source(id=entry.id, title=entry.title, kind="error" if entry.kind == "errors" else "glossary", url=url)
+
+
+def sources_block(sources: list[Source], label: str = "Sources") -> str:
+    return f"**{label}**\n" + "\n".join(source_link(i, s) for i, s in enumerate(sources, start=1))
+
+
+def knowledge_text(answer: Answer) -> str:
+    """The whole text of a knowledge-base answer: the answer, numbered source links, how it was made."""
+    parts = [answer.text.strip()]
+    if answer.sources:
+        parts.append(sources_block(answer.sources, "Closest entries" if answer.kind == "no_match" else "Sources"))
+    if answer.kind == "knowledge":
+        parts.append("-# Taken from the knowledge base entries." if answer.fallback or not answer.model
+                     else f"-# Phrased by {answer.model}, checked against the sources.")
+    return "\n\n".join(p for p in parts if p)
+
+
+def text_posts(text: str) -> list[Post]:
+    return [Post(content=chunk) for chunk in split_message(text, CONTENT)]
+
+
+def streaming_preview(text: str) -> str:
+    """What a message shows while the model is still writing: the text so far, cut to one message."""
+    chunks = split_message(text.strip(), CONTENT - len(STREAM_MARK))
+    return (chunks[0] if chunks else "") + STREAM_MARK
+
+
+def render_answer(answer: Answer, chart: bytes | None = None, chart_alt: str | None = None) -> list[Post]:
+    """Every message that answers `answer`, in order; empty for kind "none" (the bot stays silent)."""
+    if answer.kind == "none":
+        return []
+    if answer.kind == "sizing" and answer.sizing is not None:
+        return [sizing_post(answer.sizing, chart, chart_alt)]
+    if answer.kind == "choose" and answer.recommendation is not None:
+        return [choose_post(Recommendation.model_validate(answer.recommendation))]
+    if answer.kind in ("knowledge", "no_match"):
+        return text_posts(knowledge_text(answer))
+    return text_posts(answer.text)
+
+
+def entry_post(entry: Entry) -> Post:
+    """A knowledge entry as /glossary and /error show it: summary, its first section, fixes, numbered sources."""
+    first = next(iter(entry.sections.items()), None)
+    description = entry.meta.summary
+    if first is not None:
+        description += f"\n\n**{first[0]}**\n{first[1].strip()}"
+    fields = []
+    if entry.kind == "errors" and "Fixes" in entry.sections:
+        fields.append({"name": "Fixes", "value": shorten(entry.sections["Fixes"].strip(), FIELD_VALUE)})
+    links = [source_link(i, Source(id=entry.id, title=s.title, kind="glossary", url=str(s.url)), in_embed=True)
+             for i, s in enumerate(entry.meta.sources, start=1)]
+    fields.append({"name": "Sources", "value": shorten("\n".join(links), FIELD_VALUE)})
+    embed = {"title": entry.title, "description": shorten(description, 3000), "color": NEUTRAL_COLOUR,
+             "fields": fields,
+             "footer": {"text": f"{'Error' if entry.kind == 'errors' else 'Glossary'} · {entry.id} · "
+                                f"updated {entry.meta.updated.isoformat()}"}}
+    return Post(embeds=[fit_embed(embed)])
+
+
+def sources_detail_posts(entries: list[Entry]) -> list[Post]:
+    """What "show sources" reveals: each cited entry's summary and its own references."""
+    blocks = []
+    for i, entry in enumerate(entries, start=1):
+        refs = "; ".join(f"[{s.title}](<{s.url}>)" for s in entry.meta.sources)
+        blocks.append(f"**[{i}] {entry.title}**\n{entry.meta.summary}\nReferences: {refs}")
+    return text_posts("\n\n".join(blocks) if blocks else "This answer cites no knowledge entries.")
+
+
+# -- the terminal ----------------------------------------------------------------------------------------------
+def post_as_text(post: Post) -> str:
+    """A post as plain text: its content, then each embed's parts in the order Discord shows them."""
+    lines = [post.content] if post.content else []
+    for e in post.embeds:
+        lines += [f"## {e['title']}"] if e.get("title") else []
+        lines += [e["description"]] if e.get("description") else []
+        for f in e.get("fields", []):
+            lines += [f"### {f['name']}", f["value"]]
+        lines += [f"-# {e['footer']['text']}"] if e.get("footer") else []
+    if post.chart is not None:
+        lines.append(f"[image {CHART_NAME}: {post.chart_alt or 'chart'}]")
+    return "\n".join(lines)

@@ -1,0 +1,167 @@
+"""Buttons under answers: feedback (up / down), "show sources", and on sizing answers "try another quantization or
+context". They are dynamic items: the custom id says everything the button does (`alt:quant:Q5_K_M`), and what the
+answer was about comes from the store by message id, so buttons keep working after a restart and no view has to
+stay in memory per message."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.discord.app import too_late
+from bot.discord.asking import remember, sized_post
+from bot.discord.error_replies import tell_interaction_user, user_message_for
+from bot.discord.render import sources_detail_posts
+from bot.discord.replies import respond
+from bot.discord.store import AnswerRecord
+from bot.sizing.schema import SizingReport, SizingRequest
+
+if TYPE_CHECKING:
+    from bot.discord.app import WillItRunBot
+
+log = logging.getLogger(__name__)
+MIN_HALVED_CONTEXT = 1024
+QUANTIZED_KV = "q8_0"
+FORGOTTEN = "I no longer remember what this answer was about; please ask again."
+
+
+def _bot(interaction: discord.Interaction) -> WillItRunBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+async def _guarded(interaction: discord.Interaction, action: Callable[[], Awaitable[None]]) -> None:
+    """discord.py only logs what a button callback raises; the user gets told instead."""
+    try:
+        await action()
+    except Exception as exc:
+        await tell_interaction_user(interaction, user_message_for(exc))
+
+
+async def _record(interaction: discord.Interaction) -> AnswerRecord | None:
+    if interaction.message is None:
+        return None
+    return await asyncio.to_thread(_bot(interaction).store.answer_record, interaction.message.id)
+
+
+class _TimelyItem(discord.ui.DynamicItem[discord.ui.Button], template=r"^$"):
+    """Drops clicks that reach us too late to be answered (see app.MAX_INTERACTION_AGE_S)."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        return not too_late(interaction)
+
+
+class FeedbackButton(_TimelyItem, template=r"fb:(?P<vote>up|down)"):
+    def __init__(self, vote: str):
+        emoji = "👍" if vote == "up" else "👎"
+        super().__init__(discord.ui.Button(style=discord.ButtonStyle.secondary, emoji=emoji, custom_id=f"fb:{vote}",
+                                           row=0))
+        self.vote = vote
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match, /):
+        return cls(match["vote"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def vote() -> None:
+            record = await _record(interaction)
+            counts = await asyncio.to_thread(
+                _bot(interaction).store.record_feedback, interaction.message.id, interaction.user.id, self.vote,
+                record.question if record else None, record.kind if record else None)
+            _bot(interaction).metrics.record_feedback(self.vote == "up")
+            await interaction.response.send_message(
+                f"Thanks for the feedback! This answer so far: 👍 {counts.up} · 👎 {counts.down}", ephemeral=True)
+
+        await _guarded(interaction, vote)
+
+
+class SourcesButton(_TimelyItem, template=r"src"):
+    def __init__(self):
+        super().__init__(discord.ui.Button(style=discord.ButtonStyle.secondary, label="Show sources",
+                                           custom_id="src", row=0))
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match, /):
+        return cls()
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def show() -> None:
+            record = await _record(interaction)
+            if record is None:
+                await interaction.response.send_message(FORGOTTEN, ephemeral=True)
+                return
+            kb = _bot(interaction).answerer.retriever.kb
+            entries = [kb.entries[s.id] for s in record.sources if s.id in kb.entries]
+            await respond(interaction, sources_detail_posts(entries), ephemeral=True)
+
+        await _guarded(interaction, show)
+
+
+VARIANT_FIELDS = {"quant": "quant", "context": "context", "kv": "kv_cache_type"}
+
+
+class VariantButton(_TimelyItem, template=r"alt:(?P<field>quant|context|kv):(?P<value>[A-Za-z0-9_.\-]+)"):
+    """Re-size the answer's request with one thing changed; the new answer is shown to the one who clicked."""
+
+    def __init__(self, field: str, value: str):
+        label = {"quant": f"Try {value}", "context": f"Try {int(value):,} tokens" if value.isdigit() else value,
+                 "kv": f"KV cache {value}"}[field]
+        super().__init__(discord.ui.Button(style=discord.ButtonStyle.primary, label=label,
+                                           custom_id=f"alt:{field}:{value}", row=1))
+        self.field = field
+        self.value = value
+
+    @classmethod
+    async def from_custom_id(cls, interaction, item, match, /):
+        return cls(match["field"], match["value"])
+
+    def changed(self, request: SizingRequest) -> SizingRequest:
+        value: str | int = int(self.value) if self.field == "context" else self.value
+        return request.model_copy(update={VARIANT_FIELDS[self.field]: value})
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        async def resize() -> None:
+            record = await _record(interaction)
+            if record is None or record.request is None:
+                await interaction.response.send_message(FORGOTTEN, ephemeral=True)
+                return
+            request = self.changed(record.request)
+            report, post = await sized_post(_bot(interaction), request)
+            ids = await respond(interaction, [post], view=answer_view(record.kind, report, request, []),
+                                ephemeral=True)
+            await remember(_bot(interaction), ids, record.model_copy(update={"request": request}))
+
+        await _guarded(interaction, resize)
+
+
+DYNAMIC_ITEMS = (FeedbackButton, SourcesButton, VariantButton)
+
+
+def variant_buttons(report: SizingReport) -> list[VariantButton]:
+    """The cheapest changes worth trying: the quantization that fits best, half the context, a q8_0 KV cache."""
+    out = []
+    if report.best_quant and report.best_quant != report.quant:
+        out.append(VariantButton("quant", report.best_quant))
+    if report.context >= 2 * MIN_HALVED_CONTEXT:
+        out.append(VariantButton("context", str(report.context // 2)))
+    if report.kv_cache_type in ("f16", "f32", "bf16"):
+        out.append(VariantButton("kv", QUANTIZED_KV))
+    return out
+
+
+def answer_view(kind: str, report: SizingReport | None, request: SizingRequest | None, sources: list
+                ) -> discord.ui.View | None:
+    """The buttons for one answer; None for answers that only ask something back."""
+    if kind in ("none", "clarify"):
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(FeedbackButton("up"))
+    view.add_item(FeedbackButton("down"))
+    if sources:
+        view.add_item(SourcesButton())
+    if report is not None and request is not None:
+        for button in variant_buttons(report):
+            view.add_item(button)
+    return view

@@ -1,0 +1,100 @@
+"""What the bot remembers in SQLite: feedback, unanswered questions, channel modes, and what each answer was about;
+all of it survives a restart (a new Store on the same file)."""
+from bot.answer.schema import Source
+from bot.discord.store import AnswerRecord, Store, question_key
+from bot.routing.schema import ModelRef, SizingFields
+from bot.sizing.schema import SizingRequest
+
+
+def reopened(store: Store) -> Store:
+    store.close()
+    return Store(store.path)
+
+
+def test_votes_are_counted_one_per_person_and_answer(tmp_path):
+    store = Store(tmp_path / "bot.sqlite3")
+    store.record_feedback(1, user_id=10, vote="up")
+    store.record_feedback(1, user_id=11, vote="up")
+    counts = store.record_feedback(1, user_id=12, vote="down")
+    assert (counts.up, counts.down) == (2, 1)
+
+
+def test_voting_again_replaces_the_earlier_vote(tmp_path):
+    store = Store(tmp_path / "bot.sqlite3")
+    store.record_feedback(1, user_id=10, vote="up")
+    counts = store.record_feedback(1, user_id=10, vote="down")
+    assert (counts.up, counts.down) == (0, 1)
+
+
+def test_feedback_survives_a_restart(tmp_path):
+    store = Store(tmp_path / "bot.sqlite3")
+    store.record_feedback(7, user_id=10, vote="down", question="what is gguf", kind="knowledge")
+    assert reopened(store).feedback_counts(7).down == 1
+
+
+def test_the_same_question_asked_in_other_words_is_counted_once(tmp_path):
+    store = Store(tmp_path / "bot.sqlite3")
+    store.record_unanswered("How do I fine-tune with LoRA?")
+    assert store.record_unanswered("how do i  fine-tune with lora") == 2
+    assert question_key("How do I fine-tune with LoRA?") == question_key("how do i fine-tune with lora")
+
+
+def test_most_asked_unanswered_questions_come_first(tmp_path):
+    clock = iter(range(100)).__next__
+    store = Store(tmp_path / "bot.sqlite3", clock=clock)
+    for question, times in (("what is rag", 1), ("how to train lora", 3), ("best tts model", 2)):
+        for _ in range(times):
+            store.record_unanswered(question)
+    listed = reopened(store).most_unanswered(limit=2)
+    assert [(q.question, q.count) for q in listed] == [("how to train lora", 3), ("best tts model", 2)]
+
+
+def test_a_channel_without_a_mode_answers_mentions(tmp_path):
+    assert Store(tmp_path / "bot.sqlite3").channel_mode(123) == "mention"
+
+
+def test_channel_modes_persist(tmp_path):
+    store = Store(tmp_path / "bot.sqlite3")
+    store.set_channel_mode(123, "listen")
+    store.set_channel_mode(456, "off")
+    store.set_channel_mode(456, "mention")
+    again = reopened(store)
+    assert again.channel_mode(123) == "listen"
+    assert again.channel_modes() == {123: "listen", 456: "mention"}
+
+
+def test_an_answer_is_remembered_with_its_sizing_request_and_sources(tmp_path):
+    store = Store(tmp_path / "bot.sqlite3")
+    record = AnswerRecord(question="llama 8b on a 3060?", kind="sizing",
+                          fields=SizingFields(model=ModelRef(id="llama-3.1-8b", params_b=8.0)),
+                          request=SizingRequest(model="llama-3.1-8b", gpu="rtx-3060"),
+                          sources=[Source(id="kv-cache", title="KV cache", kind="glossary")])
+    store.remember_answer(99, record)
+    again = reopened(store)
+    assert again.answer_record(99) == record
+    assert again.answer_record(100) is None
+
+
+def test_old_answer_records_are_dropped_at_startup(tmp_path):
+    path = tmp_path / "bot.sqlite3"
+    old = Store(path, clock=lambda: 0.0)
+    old.remember_answer(1, AnswerRecord(question="q", kind="knowledge"))
+    old.close()
+    assert Store(path, clock=lambda: 31 * 86400.0).answer_record(1) is None
+
+
+def test_willitrun_report_lists_the_most_asked_unanswered_questions(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    store = Store(tmp_path / "willitrun.sqlite3")
+    for question, times in (("what is rag", 1), ("how to train lora", 3)):
+        for _ in range(times):
+            store.record_unanswered(question)
+    store.close()
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "report", "--limit", "5"], capture_output=True, text=True,
+                         env={**os.environ, "DATA_DIR": str(tmp_path)})
+    assert run.returncode == 0
+    lines = run.stdout.splitlines()
+    assert "3x  how to train lora" in lines[0] and "1x  what is rag" in lines[1]
