@@ -194,3 +194,9 @@ def test_a_malformed_entry_is_skipped_and_named_while_the_rest_is_searchable(sma
         small, _ = open_retriever(Settings(knowledge_dir=small_kb_dir, index_dir=tmp_path / "index"))
     assert "broken.md" in caplog.text
     assert small.search("what does q4_k_m mean").results[0].id == "q4-k-m"
+
+
+def test_a_question_that_names_an_entry_ranks_that_entry_first(retriever):
+    result = retriever.search("what is the kv cache?")
+    assert result.results[0].id == "kv-cache" and "name" in result.results[0].sides
+    assert result.evidence.named and not result.declined

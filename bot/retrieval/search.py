@@ -18,6 +18,7 @@ from bot.kb.load import KnowledgeBase
 from bot.retrieval.dense_index import BuildStats, DenseIndex, open_dense_index
 from bot.retrieval.embed import Embedder
 from bot.retrieval.lexical import LexicalIndex
+from bot.retrieval.names import NameMatcher
 from bot.retrieval.passages import all_passages, entry_document
 from bot.retrieval.symptoms import SymptomMatcher
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 RRF_K = 60
 CANDIDATES = 30           # taken from each side before fusing
 EXACT_WEIGHT = 2.0        # a pasted symptom outranks an entry both sides merely like
+NAME_WEIGHT = 1.0         # a question that names an entry counts like one more side ranking it first
 
 
 @dataclass(frozen=True)
@@ -41,12 +43,13 @@ class Thresholds:
         return evidence.cosine + self.word_weight * evidence.words + self.domain_weight * evidence.domain
 
     def accepts(self, evidence: "Evidence") -> bool:
-        return evidence.exact or self.score(evidence) >= self.minimum
+        return evidence.exact or evidence.named or self.score(evidence) >= self.minimum
 
 
 class Evidence(BaseModel):
     """What the decline decision sees about the top hit."""
     exact: bool         # the query contains one of its symptom strings
+    named: bool = False  # the query names it (its title or an alias covers most of the query)
     cosine: float       # its best passage's cosine similarity to the query
     words: float        # share of the query's words (idf-weighted) that occur in it
     domain: float       # share of the query's words (idf-weighted) that occur anywhere in the knowledge base
@@ -57,7 +60,7 @@ class SearchHit(BaseModel):
     kind: Literal["glossary", "error"]
     title: str
     score: float                      # fused score (higher is better)
-    sides: list[Literal["dense", "bm25", "exact"]]
+    sides: list[Literal["dense", "bm25", "exact", "name"]]
     dense: float | None = None        # best passage cosine similarity
     bm25: float | None = None
 
@@ -81,6 +84,7 @@ class Retriever:
         self.lexical = LexicalIndex(ids, [entry_document(kb.entries[i]) for i in ids])
         self._position = {entry_id: i for i, entry_id in enumerate(ids)}
         self.symptoms = SymptomMatcher(kb)
+        self.names = NameMatcher(kb)
 
     @classmethod
     def open(cls, kb: KnowledgeBase, index_dir: Path, embedder: Embedder, force: bool = False
@@ -101,20 +105,21 @@ class Retriever:
         t1 = time.perf_counter()
         bm25 = self.bm25_ranking(query) if mode != "dense" else []
         exact = self.symptoms.match(query) if mode == "hybrid" else []
-        fused = fuse([(dense, 1.0), (bm25, 1.0), (exact, EXACT_WEIGHT)])
+        named = self.names.match(query) if mode == "hybrid" else []
+        fused = fuse([(dense, 1.0), (bm25, 1.0), (exact, EXACT_WEIGHT), (named, NAME_WEIGHT)])
         t2 = time.perf_counter()
 
         dense_scores, bm25_scores = dict(dense), dict(bm25)
-        exact_ids = {e for e, _ in exact}
+        exact_ids, named_ids = {e for e, _ in exact}, {e for e, _ in named}
         hits = []
         for entry_id, score in fused[:k]:
             entry = self.kb.entries[entry_id]
-            sides = [name for name, found in (("dense", dense_scores), ("bm25", bm25_scores), ("exact", exact_ids))
-                     if entry_id in found]
+            sides = [name for name, found in (("dense", dense_scores), ("bm25", bm25_scores), ("exact", exact_ids),
+                                              ("name", named_ids)) if entry_id in found]
             hits.append(SearchHit(id=entry_id, kind="error" if entry.kind == "errors" else "glossary",
                                   title=entry.title, score=round(score, 5), sides=sides,
                                   dense=_round(dense_scores.get(entry_id)), bm25=_round(bm25_scores.get(entry_id))))
-        evidence = self._evidence(query, hits[0], exact_ids) if hits else None
+        evidence = self._evidence(query, hits[0], exact_ids, named_ids) if hits else None
         if evidence is None:
             declined = True
         else:
@@ -124,12 +129,12 @@ class Retriever:
         return SearchResult(query=query, declined=declined, results=hits, evidence=evidence,
                             timings_ms={name: round(ms, 2) for name, ms in timings.items()})
 
-    def _evidence(self, query: str, top: SearchHit, exact_ids: set[str]) -> Evidence:
+    def _evidence(self, query: str, top: SearchHit, exact_ids: set[str], named_ids: set[str]) -> Evidence:
         if top.dense is not None:
             cosine = top.dense
         else:                        # found by BM25 only: look up its cosine among all entries
             cosine = dict(self.dense_ranking(query, k=len(self.kb.entries))).get(top.id, 0.0)
-        return Evidence(exact=top.id in exact_ids, cosine=round(cosine, 4),
+        return Evidence(exact=top.id in exact_ids, named=top.id in named_ids, cosine=round(cosine, 4),
                         words=round(self.lexical.coverage(query, self._position[top.id]), 4),
                         domain=round(self.lexical.domain_share(query), 4))
 
