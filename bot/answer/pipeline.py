@@ -219,51 +219,59 @@ class Answerer:
     def _generate(self, draft: KnowledgeDraft, on_text: TextCallback | None) -> Answer:
         if self.backend is None:
             return self.finish_knowledge(draft, None, "no language model configured")
-        start = time.perf_counter()
-        pieces: list[str] = []
-        timings: dict[str, float] = {}
-        cancel = threading.Event()
+        text = _Streamed(on_text)
         try:
             with contextlib.closing(self.backend.stream(draft.messages, max_tokens=self.max_new_tokens,
-                                                        temperature=0.0, cancel=cancel)) as stream:
+                                                        temperature=0.0, cancel=threading.Event())) as stream:
                 for piece in stream:
-                    if not pieces:
-                        timings["first_token"] = _ms(start)
-                    pieces.append(piece)
-                    if on_text is not None:
-                        on_text(clean_generated("".join(pieces)))
+                    text.add(piece)
         except LLMError as exc:
-            timings["generation"] = _ms(start)
-            return self.finish_knowledge(draft, None, f"the model failed: {exc}", timings)
-        timings["generation"] = _ms(start)
-        answer = self.finish_knowledge(draft, "".join(pieces), None, timings)
-        answer.generated_tokens = len(pieces)
-        return answer
+            return self.finish_knowledge(draft, None, f"the model failed: {exc}", text.finish())
+        return text.answer(self.finish_knowledge(draft, text.joined, None, text.finish()))
 
     async def _generate_queued(self, draft: KnowledgeDraft, queue, on_text: TextCallback | None,
                                on_position: Callable[[int], None] | None) -> Answer:
         if self.backend is None or queue is None:
             return self.finish_knowledge(draft, None, "no language model configured")
-        start = time.perf_counter()
-        pieces: list[str] = []
-        timings: dict[str, float] = {}
+        text = _Streamed(on_text)
         try:
             job = await queue.submit(draft.messages, max_tokens=self.max_new_tokens, temperature=0.0)
             if on_position is not None:
                 async for position in job.positions():
                     on_position(position)
-            timings["queued"] = _ms(start)
+            text.timings["queued"] = _ms(text.start)
             async with contextlib.aclosing(job.stream()) as stream:
                 async for piece in stream:
-                    if not pieces:
-                        timings["first_token"] = _ms(start)
-                    pieces.append(piece)
-                    if on_text is not None:
-                        on_text(clean_generated("".join(pieces)))
+                    text.add(piece)
         except LLMError as exc:
-            timings["generation"] = _ms(start)
-            return self.finish_knowledge(draft, None, f"the model failed: {exc}", timings)
-        timings["generation"] = _ms(start)
-        answer = await asyncio.to_thread(self.finish_knowledge, draft, "".join(pieces), None, timings)
-        answer.generated_tokens = len(pieces)
+            return self.finish_knowledge(draft, None, f"the model failed: {exc}", text.finish())
+        return text.answer(await asyncio.to_thread(self.finish_knowledge, draft, text.joined, None, text.finish()))
+
+
+class _Streamed:
+    """A model's text as it streams in: the pieces, when the first came, and the caller told after each piece."""
+
+    def __init__(self, on_text: TextCallback | None):
+        self.on_text = on_text
+        self.start = time.perf_counter()
+        self.pieces: list[str] = []
+        self.timings: dict[str, float] = {}
+
+    @property
+    def joined(self) -> str:
+        return "".join(self.pieces)
+
+    def add(self, piece: str) -> None:
+        if not self.pieces:
+            self.timings["first_token"] = _ms(self.start)
+        self.pieces.append(piece)
+        if self.on_text is not None:
+            self.on_text(clean_generated(self.joined))
+
+    def finish(self) -> dict[str, float]:
+        self.timings["generation"] = _ms(self.start)
+        return self.timings
+
+    def answer(self, answer: Answer) -> Answer:
+        answer.generated_tokens = len(self.pieces)
         return answer
