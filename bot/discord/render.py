@@ -29,6 +29,11 @@ class Post(BaseModel):
     chart_alt: str | None = None        # its description (alt text) for screen readers
 
 
+def fully_where(report: SizingReport) -> str:
+    """Where the engine's best quantization and largest context run entirely."""
+    return "fully on GPU" if any(d.kind != "cpu" for d in report.devices) else "in RAM"
+
+
 def _gb(n: float) -> str:
     return f"{n / GIB:.1f} GB"
 
@@ -78,9 +83,11 @@ def sizing_embed(report: SizingReport, with_chart: bool = False) -> dict:
     if report.prompt_tokens_per_s:
         speed.append(f"Prompt ≈ {_tokens_per_s(report.prompt_tokens_per_s.low, report.prompt_tokens_per_s.high)}")
     speed.append("*low: context full · high: short context*")
-    instead = [f"Best quantization at {report.context:,} tokens: **{report.best_quant or 'none fits'}**",
-               f"Largest context at {report.quant}: **" +
-               (f"{report.max_context:,} tokens" if report.max_context else "none fits") + "**"]
+    # the engine computes both for running entirely on the GPUs (or in RAM when there is no GPU)
+    where = fully_where(report)
+    instead = [f"Best quantization {where} at {report.context:,} tokens: **{report.best_quant or 'none'}**",
+               f"Largest context {where} at {report.quant}: **" +
+               (f"{report.max_context:,} tokens" if report.max_context else "none") + "**"]
     embed = {
         "title": f"{report.model.name} · {report.quant} · {report.context:,} tokens",
         "description": verdict_line(report),
@@ -117,8 +124,9 @@ def compare_post(reports: list[SizingReport]) -> Post:
             lines.append(f"{r.gpu_layers}/{r.total_layers} layers on GPU")
         if r.decode_tokens_per_s:
             lines.append(f"≈ {_tokens_per_s(r.decode_tokens_per_s.low, r.decode_tokens_per_s.high)}")
-        lines.append(f"best quant: {r.best_quant or 'none fits'}")
-        lines.append(f"max context: {r.max_context:,}" if r.max_context else "max context: none fits")
+        where = fully_where(r)
+        lines.append(f"best quant {where}: {r.best_quant or 'none'}")
+        lines.append(f"max context {where}: {r.max_context:,}" if r.max_context else f"max context {where}: none")
         fields.append({"name": r.hardware or "CPU only", "value": "\n".join(lines), "inline": True})
     embed = {"title": f"{first.model.name} · {first.quant} · {first.context:,} tokens",
              "description": "The same model and settings on each setup.", "color": NEUTRAL_COLOUR,
