@@ -176,7 +176,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         if answer.fallback:           # the streamed text failed the guard: say so, then show the entries' text
             print(f"\n[discarded: {answer.fallback_reason}]\n")
-    print(answer_text(answer))
+    streamed_as_is = bool(shown) and not answer.fallback and answer.text == shown
+    print(answer_text(answer, with_text=not streamed_as_is))
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The CLI's side of issue 8: the `choose` subcommand (which hardware runs a model) and `write_chart`, which
+"""The CLI's `choose` subcommand (which hardware runs a model) and `write_chart`, which
 `size --chart PATH` uses to save the memory picture."""
 from __future__ import annotations
 

@@ -89,11 +89,12 @@ def choose_text(r: Recommendation) -> str:
     return "\n".join(lines)
 
 
-def answer_text(answer) -> str:
-    """An Answer (bot.answer.schema) for a terminal: its text, then numbered sources or how it was made."""
+def answer_text(answer, with_text: bool = True) -> str:
+    """An Answer (bot.answer.schema) for a terminal: its text (unless already streamed), then numbered sources or
+    how it was made."""
     if answer.kind == "none":
         return "(not a question for the bot: it would stay silent)"
-    lines = [] if answer.kind == "knowledge" and not answer.fallback and answer.model else [answer.text]
+    lines = [answer.text] if with_text else []
     if answer.sources:
         label = "Closest entries" if answer.kind == "no_match" else "Sources"
         lines.append(f"\n{label}:")

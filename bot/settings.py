@@ -35,8 +35,6 @@ class Settings(BaseSettings):
     embedding_model: str | None = None
     embedding_threads: int | None = None
 
-    # sizing defaults used when a question does not say
-    default_ram_gb: float = 32.0
 
     # the language model that phrases knowledge answers; off = answers straight from the entries
     llm_enabled: bool = True

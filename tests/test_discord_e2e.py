@@ -188,6 +188,19 @@ def test_feedback_is_recorded_once_per_person(answerer, tmp_path):
     run(scenario)
 
 
+def test_buttons_on_an_answer_still_work_after_the_bot_restarts(answerer, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, answerer, tmp_path):
+            answer = await answer_to(fake, await fake.user_message("what is the kv cache?", mention_bot=True))
+        async with running(fake, answerer, tmp_path) as restarted:
+            click = await fake.click(answer, "fb:up")
+            await click.wait_done()
+            assert "👍 1" in click.answered_text()
+            assert restarted.store.feedback_counts(int(answer["id"])).up == 1
+
+    run(scenario)
+
+
 def test_answers_and_feedback_are_counted_in_the_metrics(answerer, tmp_path):
     metrics_module = pytest.importorskip("bot.ops.metrics")
     pytest.importorskip("prometheus_client")

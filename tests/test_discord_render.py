@@ -172,3 +172,12 @@ def test_fit_embed_cuts_an_oversized_embed_to_every_limit():
     fitted = fit_embed(huge)
     assert embed_problems([fitted]) == []
     assert embed_length(fitted) <= EMBED_TOTAL
+
+
+def test_a_fence_with_a_long_first_line_is_reopened_with_its_language_only():
+    from bot.discord.splitting import split_message
+
+    text = "```python " + "x = 1; " * 400 + "\n" + "y = 2\n" * 300 + "```"
+    chunks = split_message(text)
+    assert all(len(c) <= 2000 for c in chunks) and len(chunks) > 1
+    assert all(c.startswith("```python\n") for c in chunks[1:])

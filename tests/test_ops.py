@@ -210,9 +210,10 @@ def test_health_command_exits_1_and_prints_a_fail_line_for_a_stale_index(monkeyp
 
 # ---------------------------------------------------------------------------------------------- invite
 # Bit positions from Discord's permissions table (developer docs, topics/permissions).
-EXPECTED_BITS = {"ADD_REACTIONS": 6, "VIEW_CHANNEL": 10, "SEND_MESSAGES": 11, "EMBED_LINKS": 14, "ATTACH_FILES": 15,
-                 "READ_MESSAGE_HISTORY": 16, "USE_APPLICATION_COMMANDS": 31, "CREATE_PUBLIC_THREADS": 35,
-                 "SEND_MESSAGES_IN_THREADS": 38}
+# the bot sends, edits, embeds, attaches charts, reads reply chains and answers in threads; it adds no reactions
+# and starts no threads
+EXPECTED_BITS = {"VIEW_CHANNEL": 10, "SEND_MESSAGES": 11, "EMBED_LINKS": 14, "ATTACH_FILES": 15,
+                 "READ_MESSAGE_HISTORY": 16, "USE_APPLICATION_COMMANDS": 31, "SEND_MESSAGES_IN_THREADS": 38}
 
 
 def test_invite_asks_for_exactly_the_needed_permission_bits():

@@ -1,8 +1,8 @@
 """The number guard: generated text may only state facts its sources state.
 
-A "fact" is anything a small model likes to invent and a reader would act on: a number (with its unit), a version,
-a command-line flag, a quantization name or an environment variable. Every fact in the generated answer must
-occur among the facts of the cited sources (or the sizing report); one that does not rejects the whole text, and
+A "fact" is anything a small model likes to invent and a reader would act on: a number (with its unit, or in words),
+a version, a command-line flag, a quantization name or an environment variable. Every fact in the generated answer
+must occur among the facts of the entries the model was shown; one that does not rejects the whole text, and
 the caller answers from the entries themselves instead.
 """
 from __future__ import annotations
@@ -17,11 +17,20 @@ _FACT_PATTERNS = [
     ("env", re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")),                          # HSA_OVERRIDE_GFX_VERSION
     ("version", re.compile(r"\bv?\d+(?:\.\d+){2,}\b|\bv\d+(?:\.\d+)?\b")),                # 12.4.1, v0.3
     ("number", re.compile(rf"(?<![\w.])\d+(?:[.,]\d+)*(?:\s?{_UNIT})?(?![\w])", re.IGNORECASE)),
+    # "about six bits", "twice as fast", "half the memory": quantities a model can invent in words
+    ("numword", re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|sixteen|twenty|"
+                           r"thirty|forty|fifty|sixty|hundred|thousand|million|billion|twice|thrice|double|triple|"
+                           r"half|halves|halving|quarter|third)\b", re.IGNORECASE)),
 ]
+
+
+_SAME_WORD = {"halves": "half", "halving": "half", "thrice": "three"}
 
 
 def _normalise(kind: str, text: str) -> str:
     text = text.lower().replace(" ", "")
+    if kind == "numword":
+        return _SAME_WORD.get(text, text)
     if kind == "number":
         text = text.replace(",", "")
         text = re.sub(r"^(\d+)\.0+(?=\D|$)", r"\1", text)      # "2.0 gb" and "2 gb" are the same claim

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.answer.guard import problems as guard_problems
+from bot.answer.guard import unsupported_facts
 from bot.answer.prompt import build_messages, clean_generated
 from bot.answer.schema import Answer, Source
 from bot.answer.sources import extractive_answer
@@ -55,6 +56,14 @@ class KnowledgeDraft:
     timings: dict[str, float] = field(default_factory=dict)
 
 
+def whole_sentences(text: str) -> str:
+    """Text cut off by the token limit ends mid-sentence: keep what ends a sentence, if that is most of it."""
+    if not text or text[-1] in ".!?`)\n":
+        return text
+    end = max(text.rfind(". "), text.rfind(".\n"), text.rfind("! "), text.rfind("? "))
+    return text[:end + 1] if end >= len(text) // 2 else text
+
+
 def _ms(since: float) -> float:
     return round((time.perf_counter() - since) * 1000, 2)
 
@@ -78,7 +87,14 @@ class Answerer:
         self.retriever = retriever
         self.backend = backend
         self.max_new_tokens = max_new_tokens
-        self.router = Router(catalog, knowledge_score=self.knowledge_score)
+        self.router = self._router()
+
+    def _router(self) -> Router:
+        """A router whose vocabulary is the knowledge base this answerer searches (KNOWLEDGE_DIR, reloads)."""
+        from bot.routing.classify import DomainVocabulary, knowledge_phrases
+
+        vocabulary = DomainVocabulary.build(self.catalog, knowledge_phrases(self.retriever.kb))
+        return Router(self.catalog, knowledge_score=self.knowledge_score, vocabulary=vocabulary)
 
     # ---------------------------------------------------------------- routing
     def knowledge_score(self, text: str) -> float:
@@ -198,7 +214,7 @@ class Answerer:
         """Check the model's text against the entries; answer from the entries when it fails the check."""
         timings = {**draft.timings, **(timings or {})}
         start = time.perf_counter()
-        text = clean_generated(generated or "")
+        text = whole_sentences(clean_generated(generated or ""))
         if failure is None:
             if len(text) < MIN_GENERATED_CHARS:
                 failure = "the model gave no usable text"
@@ -219,7 +235,7 @@ class Answerer:
     def _generate(self, draft: KnowledgeDraft, on_text: TextCallback | None) -> Answer:
         if self.backend is None:
             return self.finish_knowledge(draft, None, "no language model configured")
-        text = _Streamed(on_text)
+        text = _Streamed(on_text, draft)
         try:
             with contextlib.closing(self.backend.stream(draft.messages, max_tokens=self.max_new_tokens,
                                                         temperature=0.0, cancel=threading.Event())) as stream:
@@ -233,7 +249,8 @@ class Answerer:
                                on_position: Callable[[int], None] | None) -> Answer:
         if self.backend is None or queue is None:
             return self.finish_knowledge(draft, None, "no language model configured")
-        text = _Streamed(on_text)
+        text = _Streamed(on_text, draft)
+        job = None
         try:
             job = await queue.submit(draft.messages, max_tokens=self.max_new_tokens, temperature=0.0)
             if on_position is not None:
@@ -245,14 +262,26 @@ class Answerer:
                     text.add(piece)
         except LLMError as exc:
             return self.finish_knowledge(draft, None, f"the model failed: {exc}", text.finish())
+        finally:
+            if job is not None:       # the caller gave up (timeout, shutdown): leave the line, stop generating;
+                job.cancel()          # a no-op for a job that finished
+        if job.cancelled:
+            return self.finish_knowledge(draft, None, "the generation was stopped before it finished",
+                                         text.finish())
         return text.answer(await asyncio.to_thread(self.finish_knowledge, draft, text.joined, None, text.finish()))
 
 
 class _Streamed:
-    """A model's text as it streams in: the pieces, when the first came, and the caller told after each piece."""
+    """A model's text as it streams in: the pieces, when the first came, and the caller shown each new state.
 
-    def __init__(self, on_text: TextCallback | None):
+    What the caller is shown passes the fact check first: once the partial text states a number, flag or name the
+    shown entry does not, previews stop (the final answer will come from the entries), so nobody reads an invented
+    figure even for a second."""
+
+    def __init__(self, on_text: TextCallback | None, draft: KnowledgeDraft):
         self.on_text = on_text
+        self.sources = [entry_full_text(e) for e in draft.prompt_entries]
+        self.previewing = on_text is not None
         self.start = time.perf_counter()
         self.pieces: list[str] = []
         self.timings: dict[str, float] = {}
@@ -265,8 +294,12 @@ class _Streamed:
         if not self.pieces:
             self.timings["first_token"] = _ms(self.start)
         self.pieces.append(piece)
-        if self.on_text is not None:
-            self.on_text(clean_generated(self.joined))
+        if self.previewing:
+            shown = clean_generated(self.joined)
+            if unsupported_facts(shown, self.sources):
+                self.previewing = False
+            else:
+                self.on_text(shown)
 
     def finish(self) -> dict[str, float]:
         self.timings["generation"] = _ms(self.start)

@@ -109,6 +109,10 @@ class WillItRunBot(commands.Bot):
             self.queue = GenerationQueue(self.answerer.backend, max_waiting=self.settings.llm_queue_max_waiting)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        # buttons on answers sent before a restart: discord.py only knows a dynamic item once it is registered
+        from bot.discord.views import DYNAMIC_ITEMS     # views import this module (too_late)
+
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
         if self.settings.discord_sync_commands:
             # once per start, never in on_ready (which fires again after every reconnect)
             synced = await self.sync_commands()

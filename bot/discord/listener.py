@@ -139,12 +139,19 @@ class ChannelQuestions(commands.Cog):
                 await preview.edit(content=text)
 
         editor: ThrottledEdits[str] = ThrottledEdits(show, interval=self.bot.settings.discord_edit_interval_s)
-        async with message.channel.typing():
-            answer = await answer_question(
-                self.bot, question, previous=previous, explicit=explicit,
-                on_text=lambda text: editor.push(streaming_preview(text)),
-                on_position=lambda position: editor.push(position_text(position)) if position > 0 else None)
-            posts = await posts_for(self.bot, answer)
+        try:
+            async with message.channel.typing():
+                answer = await answer_question(
+                    self.bot, question, previous=previous, explicit=explicit,
+                    on_text=lambda text: editor.push(streaming_preview(text)),
+                    on_position=lambda position: editor.push(position_text(position)) if position > 0 else None)
+                posts = await posts_for(self.bot, answer)
+        except Exception as exc:
+            # the polite refusal replaces a preview already posted ("You're #2 in line", a partial answer) instead
+            # of leaving it behind and replying a second time; without a preview it is the reply
+            log.warning("could not answer %r: %s", question[:80], exc)
+            await editor.finish(user_message_for(exc))
+            return
         record = record_of(question, answer, self.bot.answerer.catalog)
         if not posts or (not explicit and answer.kind not in UNPROMPTED_KINDS):
             await remember(self.bot, [], record)     # an unanswerable question still counts for the report

@@ -14,9 +14,16 @@ log = logging.getLogger(__name__)
 async def serve(bot, token: str) -> None:
     """Run `bot` until it is closed; SIGTERM and SIGINT close it (containers stop with SIGTERM)."""
     loop = asyncio.get_running_loop()
+    closing: set[asyncio.Task] = set()     # held: the loop keeps only weak references to tasks
+
+    def stop() -> None:
+        task = loop.create_task(bot.close())
+        closing.add(task)
+        task.add_done_callback(closing.discard)
+
     for sig in (signal.SIGTERM, signal.SIGINT):
         try:
-            loop.add_signal_handler(sig, lambda: loop.create_task(bot.close()))
+            loop.add_signal_handler(sig, stop)
         except (NotImplementedError, RuntimeError):   # not on this platform or not in the main thread
             pass
     async with bot:

@@ -9,6 +9,14 @@ FENCE = "```"
 CLOSING = "\n" + FENCE
 
 
+MAX_LANGUAGE = 20    # "```python": the reopened fence carries the language word only, never a long first line
+
+
+def _reopening(fence_line: str) -> str:
+    words = fence_line[len(FENCE):].split()
+    return FENCE + (words[0][:MAX_LANGUAGE] if words else "")
+
+
 def _open_fence_after(text: str, open_fence: str | None) -> str | None:
     """The fence line ("```python") still open at the end of `text`, given the one open at its start."""
     for line in text.split("\n"):
@@ -16,7 +24,7 @@ def _open_fence_after(text: str, open_fence: str | None) -> str | None:
         if not stripped.startswith(FENCE):
             continue
         if open_fence is None:
-            open_fence = stripped
+            open_fence = _reopening(stripped)
         elif stripped == FENCE:
             open_fence = None
     return open_fence

@@ -34,6 +34,7 @@ class ThrottledEdits(Generic[T]):
         self._last_edit = float("-inf")
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()     # one edit of this message in flight at a time
+        self._sending = False           # an edit request is on its way to Discord: let it land, never cancel it
         self.edits = 0
 
     def push(self, text: T) -> None:
@@ -53,11 +54,14 @@ class ThrottledEdits(Generic[T]):
 
     async def _send(self, text: T) -> bool:
         self._last_edit = self._clock()
+        self._sending = True
         try:
             await self._edit(text)
         except Exception as exc:
             log.warning("a streaming edit failed (%s); the next push will try again", exc)
             return False
+        finally:
+            self._sending = False
         self._shown = text
         self.edits += 1
         return True
@@ -67,7 +71,11 @@ class ThrottledEdits(Generic[T]):
         which skips it when `final` is already shown. Raises what the edit raises: the final answer must not be
         lost silently."""
         if self._task is not None and not self._task.done():
-            self._task.cancel()             # a pending preview is superseded by the final text
+            # a preview still waiting for its turn is superseded by the final text; one already sent must land
+            # first (cancelling it mid-request could leave a message the final edit does not know about)
+            self._latest = None
+            if not self._sending:
+                self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         async with self._lock:

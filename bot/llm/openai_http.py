@@ -32,7 +32,7 @@ class OpenAICompatibleBackend:
         connect_timeout_s: float = 5.0,
     ):
         self.base_url = base_url.rstrip("/")
-        self.name = f"openai:{self.base_url}"
+        self.name = f"openai:{public_url(self.base_url)}"
         self.model = model
         self.api_key = api_key
         self.timeout_s = timeout_s
@@ -142,3 +142,9 @@ def _delta_content(data: str, base_url: str) -> str | None:
 def _excerpt(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
+
+
+def public_url(url: str) -> str:
+    """The URL without what must not be shown in a channel or a log: user, password and query (API keys)."""
+    parts = httpx.URL(url)
+    return str(parts.copy_with(username=None, password=None, query=None))

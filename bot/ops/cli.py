@@ -43,7 +43,7 @@ def add_ops_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the operations commands alone (`python -m bot.ops.cli health`), before they are wired into `willitrun`."""
+    """Run the operations commands alone (`python -m bot.ops.cli health`), without the rest of the CLI."""
     from bot.errors import WillItRunError
 
     parser = argparse.ArgumentParser(prog="willitrun")

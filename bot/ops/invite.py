@@ -21,11 +21,9 @@ PERMISSIONS: dict[str, str] = {
     "view_channel": "View Channels",
     "send_messages": "Send Messages",
     "send_messages_in_threads": "Send Messages in Threads",
-    "create_public_threads": "Create Public Threads",
     "embed_links": "Embed Links",
     "attach_files": "Attach Files",
     "read_message_history": "Read Message History",
-    "add_reactions": "Add Reactions",
     "use_application_commands": "Use Application Commands",
 }
 

@@ -46,4 +46,6 @@ def setup_logging(settings: Settings, level: int = logging.INFO, stream: TextIO 
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # httpx logs every request URL at INFO, and an LLM_BASE_URL may carry a password or an API key
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return handler

@@ -147,9 +147,11 @@ class DomainVocabulary:
         return strong, weak
 
 
-def knowledge_phrases() -> list[str]:
-    """Titles (split at '/', parentheses and commas), ids and aliases of the valid knowledge-base entries."""
-    kb, _ = load_knowledge()
+def knowledge_phrases(kb=None) -> list[str]:
+    """Titles (split at '/', parentheses and commas), ids and aliases of the valid knowledge-base entries (of `kb`,
+    or of the default knowledge directory)."""
+    if kb is None:
+        kb, _ = load_knowledge()
     phrases: list[str] = []
     for entry in kb.entries.values():
         phrases.append(entry.id.replace("-", " "))
