@@ -86,6 +86,8 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Manage the
     async def mode(self, interaction: discord.Interaction, mode: Literal["off", "mention", "listen"],
                    channel: Optional[Union[discord.TextChannel, discord.ForumChannel]] = None) -> None:
         target = channel or interaction.channel
+        if isinstance(target, discord.Thread) and target.parent is not None:
+            target = target.parent       # a thread follows its channel's mode (see listener.trigger)
         chosen: ChannelMode = mode
         await asyncio.to_thread(self.bot.store.set_channel_mode, target.id, chosen)
         text = f"<#{target.id}>: {mode}. {MODE_WORDS[mode]}"

@@ -54,9 +54,12 @@ def check_knowledge(settings: Settings, kb: KnowledgeBase, problems: list[str]) 
 # ---------------------------------------------------------------------------------------------- index
 def configured_embedding_name(settings: Settings) -> str:
     """The name the index manifest records for the configured model (as `Embedder` names it), without loading it."""
-    from bot.retrieval.embed import BUNDLED_NAME
+    from bot.retrieval.embed import BUNDLED_NAME, model_identity
 
-    return BUNDLED_NAME if not settings.embedding_model else Path(settings.embedding_model).name
+    if not settings.embedding_model:
+        return BUNDLED_NAME
+    folder = Path(settings.embedding_model)
+    return model_identity(folder) if folder.is_dir() else folder.name
 
 
 def index_staleness(index_dir: Path, kb: KnowledgeBase, model_name: str) -> str | None:

@@ -2,6 +2,7 @@
 default, or any sentence-transformers model directory a self-hoster points EMBEDDING_MODEL at."""
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import logging
 import os
@@ -35,16 +36,28 @@ def bundled_model_dir() -> Path:
     return folder
 
 
+def model_identity(folder: Path) -> str:
+    """What the index manifest records for a self-hoster's model: its folder name and a hash of its configuration
+    and weights' names, so two different models in folders of the same name never share an index."""
+    digest = hashlib.sha256()
+    for name in sorted(p.name for p in folder.iterdir() if p.is_file()):
+        digest.update(name.encode())
+        if name.endswith(".json"):
+            digest.update((folder / name).read_bytes())
+    return f"{folder.resolve().name}@{digest.hexdigest()[:12]}"
+
+
 class Embedder:
     """Normalised float32 vectors, so that inner product is cosine similarity."""
 
     def __init__(self, model: str | Path | None = None, threads: int | None = None):
+        model = model or None           # EMBEDDING_MODEL="" means the bundled model too
         self.path = Path(model) if model else bundled_model_dir()
         if model and not self.path.exists():
             raise EmbeddingModelError(
                 f"EMBEDDING_MODEL={model} does not exist; give a local sentence-transformers model directory "
                 "(nothing is downloaded at run time), or unset it to use the bundled all-MiniLM-L6-v2.")
-        self.name = BUNDLED_NAME if model is None else self.path.name
+        self.name = BUNDLED_NAME if model is None else model_identity(self.path)
         # Imported here: torch takes a few seconds to import, and most commands never embed anything.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import torch

@@ -247,7 +247,14 @@ class Router:
 
     def _knowledge_or_none(self, text: str, sig: Signals) -> Route:
         asks = sig.question or sig.problem
-        score = self.knowledge_score(text) if self.knowledge_score is not None else None
+        # the retrieval's score costs a search: asked for only where a decision needs it
+        _score: list[float | None] = []
+
+        def score() -> float | None:
+            if not _score:
+                _score.append(self.knowledge_score(text) if self.knowledge_score is not None else None)
+            return _score[0]
+
         if asks and sig.domain_strong:
             return Route(route="knowledge", confidence=0.9 if sig.question and sig.problem else 0.85,
                          reason="question or problem in the domain")
@@ -258,14 +265,14 @@ class Router:
             if sig.question and sig.problem:
                 return Route(route="knowledge", confidence=0.65,
                              reason="asks about a problem with a common domain word")
-            if score is not None and score >= 0.5:
+            if (s := score()) is not None and s >= 0.5:
                 return Route(route="knowledge", confidence=0.6, reason="weak domain question; retrieval agrees")
             return Route(route="knowledge", confidence=0.5, reason="question with one common domain word")
         if sig.domain and not asks:
-            if score is not None and score >= 0.7 and not sig.statement:
+            if not sig.statement and (s := score()) is not None and s >= 0.7:
                 return Route(route="knowledge", confidence=0.55, reason="domain words, no question; retrieval likes it")
             return Route(route="none", confidence=0.6, reason="domain words but no question")
-        if asks and score is not None and score >= 0.6:
+        if asks and (s := score()) is not None and s >= 0.6:
             return Route(route="knowledge", confidence=0.6, reason="question outside the vocabulary; retrieval agrees")
         return Route(route="none", confidence=0.85 if not asks else 0.7, reason="nothing for the bot")
 
