@@ -54,17 +54,20 @@ def latency(retriever: Retriever, queries: list[str]) -> tuple[float, float]:
 
 
 def synthetic_kb(n: int, real: KnowledgeBase, rng: random.Random) -> KnowledgeBase:
-    """n glossary entries whose words follow the real knowledge base's word frequencies."""
+    """n entries whose words follow the real knowledge base's word frequencies; like the real one, about a third
+    are error entries with three pasted symptom strings each."""
     words = [t for e in real.entries.values() for t in tokenize(e.body) if t.isalpha()]
     today = dt.date(2026, 12, 1)
     entries = {}
     for i in range(n):
         text = " ".join(rng.choices(words, k=160))
+        error = i % 3 == 0
+        symptoms = [" ".join(rng.choices(words, k=8)) for _ in range(3)] if error else []
         meta = FrontMatter.model_construct(id=f"synthetic-{i}", title=" ".join(rng.choices(words, k=3)),
                                            aliases=[], category="concepts", summary=text[:280], related=[],
-                                           sources=[], updated=today, symptoms=[], sizing_claims=[])
-        entries[meta.id] = Entry.model_construct(kind="glossary", meta=meta, sections={"Definition": text},
-                                                 path=f"synthetic/{meta.id}.md")
+                                           sources=[], updated=today, symptoms=symptoms, sizing_claims=[])
+        entries[meta.id] = Entry.model_construct(kind="errors" if error else "glossary", meta=meta,
+                                                 sections={"Definition": text}, path=f"synthetic/{meta.id}.md")
     return KnowledgeBase(entries)
 
 

@@ -200,3 +200,10 @@ def test_a_question_that_names_an_entry_ranks_that_entry_first(retriever):
     result = retriever.search("what is the kv cache?")
     assert result.results[0].id == "kv-cache" and "name" in result.results[0].sides
     assert result.evidence.named and not result.declined
+
+
+def test_an_entrys_cosine_is_its_best_passage(retriever):
+    vector = retriever.embedder.embed_query("ollama does not use my gpu")
+    ranking = dict(retriever.dense.search_entries(vector, k=len(retriever.kb.entries)))
+    for entry_id in ("ollama-gpu-not-used", "q4-k-m", "rocm"):
+        assert retriever.dense.entry_cosine(vector, entry_id) == pytest.approx(ranking[entry_id], abs=1e-5)

@@ -60,6 +60,7 @@ class DenseIndex:
     def __init__(self, index: faiss.Index, passages: dict[int, dict], model: str, dimensions: int):
         self.index = index
         self.passages = passages          # faiss id -> {"key", "entry", "hash"}
+        self._by_entry: dict[str, list[int]] | None = None    # entry id -> faiss ids, built when first needed
         self.model = model
         self.dimensions = dimensions
 
@@ -105,6 +106,7 @@ class DenseIndex:
     def update(self, wanted: list[Passage], embed) -> tuple[int, int, list[str]]:
         """Make the index hold exactly `wanted`, embedding only new or changed passages.
         Returns (embedded, removed, ids of the entries that changed)."""
+        self._by_entry = None
         want = {p.faiss_id: p for p in wanted}
         stale = [fid for fid, meta in self.passages.items()
                  if fid not in want or want[fid].content_hash != meta["hash"]]
@@ -123,6 +125,18 @@ class DenseIndex:
         return len(new), len(stale), sorted(changed)
 
     # ---------------------------------------------------------------- search
+    def entry_cosine(self, vector: np.ndarray, entry_id: str) -> float:
+        """The best cosine of one entry's passages to `vector` (0 when it has none in the index)."""
+        if self._by_entry is None:
+            self._by_entry = {}
+            for fid, meta in self.passages.items():
+                self._by_entry.setdefault(meta["entry"], []).append(fid)
+        ids = self._by_entry.get(entry_id)
+        if not ids:
+            return 0.0
+        vectors = np.stack([self.index.reconstruct(int(fid)) for fid in ids])
+        return float((vectors @ vector).max())
+
     def search_entries(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Entries ranked by their best passage's cosine similarity to the query."""
         if self.index.ntotal == 0:

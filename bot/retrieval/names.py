@@ -17,26 +17,28 @@ def _names(title: str, aliases: list[str]) -> list[str]:
     return [p for p in parts if p.strip()]
 
 
+def _words(text: str) -> list[str]:
+    """Plain words: compounds ("q4_k_m", "llama.cpp") are matched through their parts."""
+    return [t for t in tokenize(text) if "." not in t and "_" not in t and "-" not in t]
+
+
 class NameMatcher:
     def __init__(self, kb: KnowledgeBase):
-        self._names: list[tuple[str, tuple[str, ...]]] = []
+        # names by their first word, so a query is matched in time proportional to its length, not to the KB's
+        self._by_first: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
         for entry in kb.entries.values():
             for name in _names(entry.meta.title, entry.meta.aliases):
-                words = tuple(t for t in tokenize(name) if "." not in t and "_" not in t and "-" not in t) \
-                    or tuple(tokenize(name))
+                words = tuple(_words(name))
                 if words:
-                    self._names.append((entry.id, words))
+                    self._by_first.setdefault(words[0], []).append((entry.id, words))
 
     def match(self, query: str) -> list[tuple[str, float]]:
         """Entries named in the query, best covered first, with the share of the query's words their name covers."""
-        words = [t for t in tokenize(query) if "." not in t and "_" not in t and "-" not in t]
-        if not words:
-            return []
-        text = " " + " ".join(words) + " "
+        words = _words(query)
         best: dict[str, float] = {}
-        for entry_id, name in self._names:
-            if f" {' '.join(name)} " in text:
+        for i, word in enumerate(words):
+            for entry_id, name in self._by_first.get(word, ()):
                 share = len(name) / len(words)
-                if share > MIN_SHARE and share > best.get(entry_id, 0.0):
+                if tuple(words[i:i + len(name)]) == name and share > MIN_SHARE and share > best.get(entry_id, 0.0):
                     best[entry_id] = share
         return sorted(best.items(), key=lambda kv: -kv[1])

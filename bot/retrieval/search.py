@@ -101,7 +101,8 @@ class Retriever:
 
     def search(self, query: str, k: int = 5, mode: Literal["hybrid", "dense", "bm25"] = "hybrid") -> SearchResult:
         t0 = time.perf_counter()
-        dense = self.dense_ranking(query) if mode != "bm25" else []
+        vector = self.embedder.embed_query(query)
+        dense = self.dense.search_entries(vector, CANDIDATES) if mode != "bm25" else []
         t1 = time.perf_counter()
         bm25 = self.bm25_ranking(query) if mode != "dense" else []
         exact = self.symptoms.match(query) if mode == "hybrid" else []
@@ -119,7 +120,7 @@ class Retriever:
             hits.append(SearchHit(id=entry_id, kind="error" if entry.kind == "errors" else "glossary",
                                   title=entry.title, score=round(score, 5), sides=sides,
                                   dense=_round(dense_scores.get(entry_id)), bm25=_round(bm25_scores.get(entry_id))))
-        evidence = self._evidence(query, hits[0], exact_ids, named_ids) if hits else None
+        evidence = self._evidence(query, vector, hits[0], exact_ids, named_ids) if hits else None
         if evidence is None:
             declined = True
         else:
@@ -129,11 +130,9 @@ class Retriever:
         return SearchResult(query=query, declined=declined, results=hits, evidence=evidence,
                             timings_ms={name: round(ms, 2) for name, ms in timings.items()})
 
-    def _evidence(self, query: str, top: SearchHit, exact_ids: set[str], named_ids: set[str]) -> Evidence:
-        if top.dense is not None:
-            cosine = top.dense
-        else:                        # found by BM25 only: look up its cosine among all entries
-            cosine = dict(self.dense_ranking(query, k=len(self.kb.entries))).get(top.id, 0.0)
+    def _evidence(self, query: str, vector, top: SearchHit, exact_ids: set[str], named_ids: set[str]) -> Evidence:
+        # found by BM25 alone: its cosine from its own passages' vectors
+        cosine = top.dense if top.dense is not None else self.dense.entry_cosine(vector, top.id)
         return Evidence(exact=top.id in exact_ids, named=top.id in named_ids, cosine=round(cosine, 4),
                         words=round(self.lexical.coverage(query, self._position[top.id]), 4),
                         domain=round(self.lexical.domain_share(query), 4))

@@ -6,6 +6,7 @@ query, or when the query contains one of its distinctive identifiers (`CUDA_ERRO
 """
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -37,6 +38,20 @@ class SymptomMatcher:
                     owners.setdefault(ident.lower(), set()).add(entry.id)
         # an identifier points to an entry only when it belongs to that entry alone
         self._identifiers = {ident: next(iter(ids)) for ident, ids in owners.items() if len(ids) == 1}
+        self._by_prefix = self._prefix_index()
+
+    def _prefix_index(self) -> dict[str, list[int]]:
+        """Prefix filtering (Chaudhuri, Ganti & Kaushik, ICDE 2006): a query holding MIN_COVERAGE of a symptom's n
+        words must hold one of its n - ceil(MIN_COVERAGE * n) + 1 rarest words, so only those are indexed. A query
+        then meets few candidates, however large the knowledge base, and each is checked exactly."""
+        frequency = Counter(word for s in self._symptoms for word in s.words)
+        index: dict[str, list[int]] = {}
+        for i, s in enumerate(self._symptoms):
+            n = len(s.words)
+            prefix = n - math.ceil(MIN_COVERAGE * n - 1e-9) + 1
+            for word in sorted(s.words, key=lambda w: (frequency[w], w))[:prefix]:
+                index.setdefault(word, []).append(i)
+        return index
 
     def match(self, query: str) -> list[tuple[str, float]]:
         """Entries whose symptoms the query contains, with the best coverage (identifier hits count as 1.0)."""
@@ -46,7 +61,9 @@ class SymptomMatcher:
             entry_id = self._identifiers.get(ident.lower())
             if entry_id:
                 best[entry_id] = 1.0
-        for s in self._symptoms:
+        candidates = {i for word in words for i in self._by_prefix.get(word, ())}
+        for i in sorted(candidates):      # knowledge-base order, so ties rank the same every time
+            s = self._symptoms[i]
             coverage = len(s.words & words) / len(s.words)
             if coverage >= MIN_COVERAGE and coverage > best[s.entry_id]:
                 best[s.entry_id] = coverage
