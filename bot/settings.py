@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     discord_sync_commands: bool = True       # sync the slash commands once at startup (never on reconnects)
     # the privileged Message Content intent: needed for replies and listen-mode channels, not for mentions
     discord_message_content: bool = True
+    # start a thread from each question answered in a channel and answer there (follow-ups in it are answered
+    # too); needs the Create Public Threads permission, which `willitrun invite` then asks for
+    discord_answer_in_threads: bool = False
     discord_reply_ping: bool = False         # ping the asker when replying (every other mention is always off)
     discord_cooldown_s: float = 3.0          # per user: one question per this many seconds
     discord_edit_interval_s: float = 1.0     # streaming: at least this long between two edits of one message

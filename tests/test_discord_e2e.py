@@ -346,6 +346,23 @@ def test_an_expired_interaction_token_still_gets_the_answer_to_the_channel(answe
 
 
 # ---------------------------------------------------------------- questions in channels
+def test_with_threads_on_the_answer_goes_in_a_thread_where_follow_ups_are_answered(answerer, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, answerer, tmp_path, discord_answer_in_threads=True):
+            await fake.user_message("what is the kv cache?", mention_bot=True)
+            await fake.wait_for(lambda: fake.threads and any(m["components"] for m in
+                                                               fake.bot_messages(fake.threads[0]["id"])),
+                                10, what="an answer in a thread")
+            thread_id = fake.threads[0]["id"]
+            assert fake.threads[0]["name"] == "what is the kv cache?"
+            assert not [m for m in fake.bot_messages(fake.channel_id) if m["components"]]
+            await fake.user_message("and what is flash attention?", channel_id=thread_id)   # no mention
+            await fake.wait_for(lambda: sum(bool(m["components"]) for m in fake.bot_messages(thread_id)) == 2,
+                                10, what="the follow-up answered in the thread")
+
+    run(scenario)
+
+
 def test_a_mention_is_answered_in_a_reply_that_pings_nobody(answerer, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
         async with running(fake, answerer, tmp_path):

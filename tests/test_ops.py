@@ -418,3 +418,10 @@ def test_validate_deploy_rejects_a_misspelled_compose_key(tmp_path):
     result = run_validate_deploy(str(broken))
     assert result.returncode == 1
     assert "additional properties 'capabilites' not allowed" in result.stdout
+
+
+def test_invite_asks_for_thread_creation_only_when_the_bot_answers_in_threads():
+    plain = build_invite("123456789012345678")
+    threads = build_invite("123456789012345678", threads=True)
+    assert threads.permissions == plain.permissions | (1 << 35)          # CREATE_PUBLIC_THREADS
+    assert "Create Public Threads" in threads.permission_names and "Create Public Threads" not in plain.permission_names

@@ -130,11 +130,22 @@ class ChannelQuestions(commands.Cog):
     async def stream_answer(self, message: discord.Message, question: str, previous: SizingFields | None,
                             explicit: bool) -> None:
         preview: discord.Message | None = None
+        thread: discord.Thread | None = None
+        in_thread = self.bot.settings.discord_answer_in_threads and isinstance(message.channel, discord.TextChannel)
+
+        async def answer_place() -> discord.abc.Messageable:
+            """Where the answer goes: a thread started from the question (made on first use, so a question that
+            gets no answer leaves no empty thread), or the question's channel."""
+            nonlocal thread
+            if in_thread and thread is None:
+                thread = await message.create_thread(name=thread_name(question))
+            return thread or message.channel
 
         async def show(text: str) -> None:
             nonlocal preview
             if preview is None:
-                preview = await message.reply(text)
+                place = await answer_place()
+                preview = await (place.send(text) if thread is not None else message.reply(text))
             else:
                 await preview.edit(content=text)
 
@@ -160,11 +171,18 @@ class ChannelQuestions(commands.Cog):
         ids: list[int] = []
 
         async def final(first: Post) -> None:
-            ids.extend(await send_to_channel(message.channel, [first, *posts[1:]], view, reply_to=message,
-                                             first=preview))
+            place = await answer_place()
+            ids.extend(await send_to_channel(place, [first, *posts[1:]], view,
+                                             reply_to=message if thread is None else None, first=preview))
 
         await editor.finish(posts[0], edit=final)
         await remember(self.bot, ids, record)
+
+
+def thread_name(question: str) -> str:
+    """A thread title from the question: Discord allows 100 characters."""
+    name = " ".join(question.split())
+    return name if len(name) <= 90 else name[:89].rstrip() + "…"
 
 
 async def setup(bot: WillItRunBot) -> None:

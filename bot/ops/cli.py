@@ -23,7 +23,8 @@ def cmd_invite(args: argparse.Namespace) -> int:
     from bot.ops.invite import build_invite, invite_text
     from bot.settings import Settings
 
-    invite = build_invite(args.client_id or Settings().discord_application_id)
+    settings = Settings()
+    invite = build_invite(args.client_id or settings.discord_application_id, threads=settings.discord_answer_in_threads)
     print(invite.model_dump_json(indent=2) if args.json else invite_text(invite))
     return 0
 

@@ -27,6 +27,9 @@ PERMISSIONS: dict[str, str] = {
     "use_application_commands": "Use Application Commands",
 }
 
+# only with DISCORD_ANSWER_IN_THREADS: the bot then starts a thread from each question it answers in a channel
+THREAD_PERMISSIONS: dict[str, str] = {"create_public_threads": "Create Public Threads"}
+
 SNOWFLAKE = re.compile(r"^\d{17,20}$")
 
 
@@ -38,13 +41,18 @@ class Invite(BaseModel):
     url: str
 
 
-def permissions_value() -> int:
+def needed_permissions(threads: bool = False) -> dict[str, str]:
+    return {**PERMISSIONS, **(THREAD_PERMISSIONS if threads else {})}
+
+
+def permissions_value(threads: bool = False) -> int:
     import discord
 
-    return discord.Permissions(**{flag: True for flag in PERMISSIONS}).value
+    return discord.Permissions(**{flag: True for flag in needed_permissions(threads)}).value
 
 
-def build_invite(client_id: str | None) -> Invite:
+def build_invite(client_id: str | None, threads: bool = False) -> Invite:
+    """The invite URL; `threads`: the bot answers in threads it starts (DISCORD_ANSWER_IN_THREADS)."""
     if not client_id:
         raise WillItRunError("No application id: set DISCORD_APPLICATION_ID or pass --client-id "
                              "(Developer Portal > your application > General Information > Application ID).")
@@ -52,10 +60,10 @@ def build_invite(client_id: str | None) -> Invite:
     if not SNOWFLAKE.match(client_id):
         raise WillItRunError(f"'{client_id}' is not an application id: it is a number of 17 to 20 digits "
                              "(Developer Portal > General Information > Application ID).")
-    value = permissions_value()
+    value = permissions_value(threads)
     # urlencode writes the space between scopes as '+', the form Discord's own URL generator uses
     query = urlencode({"client_id": client_id, "scope": " ".join(SCOPES), "permissions": value})
-    return Invite(client_id=client_id, permissions=value, permission_names=list(PERMISSIONS.values()),
+    return Invite(client_id=client_id, permissions=value, permission_names=list(needed_permissions(threads).values()),
                   scopes=list(SCOPES), url=f"{AUTHORIZE_URL}?{query}")
 
 
