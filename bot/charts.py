@@ -21,7 +21,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter
 from bot.errors import InvalidRequestError
 from bot.format import VERDICT_WORDS
 from bot.sizing.choose import full_offload_devices
-from bot.sizing.devices import GIB
+from bot.sizing.devices import GIB, gb
 from bot.sizing.engine import SizingEngine
 from bot.sizing.schema import DeviceUsage, SizingReport, SizingRequest
 
@@ -55,9 +55,6 @@ def _png(fig: Figure) -> bytes:
     fig.savefig(buffer, format="png", dpi=DPI, facecolor=BACKGROUND)
     return buffer.getvalue()
 
-
-def _gb(n: float) -> str:
-    return f"{n / GIB:.1f} GB"
 
 
 def _style(ax) -> None:
@@ -173,14 +170,14 @@ def chart_alt_text(report: SizingReport) -> str:
     held = gpus or devices
     where = "the GPU" if len(gpus) == 1 else f"the {len(gpus)} GPUs" if gpus else "system RAM"
     ram = [d for d in devices if d.kind == "cpu"] if gpus else []
-    rest = (f" and system RAM {_gb(sum(d.need_bytes for d in ram))} of {_gb(sum(d.usable_bytes for d in ram))}"
+    rest = (f" and system RAM {gb(sum(d.need_bytes for d in ram))} of {gb(sum(d.usable_bytes for d in ram))}"
             if ram else "")
     return (f"Memory of {report.model.name} at {report.quant} with {report.context:,} tokens on "
             f"{report.hardware or 'CPU and system RAM'}: "
             f"{_verdict_words(report)}; {where} hold{'s' if len(held) == 1 else ''} "
-            f"{_gb(sum(d.need_bytes for d in held))} of {_gb(sum(d.usable_bytes for d in held))} usable{rest} "
-            f"(weights {_gb(part['weights_bytes'])}, KV cache {_gb(part['kv_cache_bytes'])}, compute buffer "
-            f"{_gb(part['compute_bytes'])}, overhead {_gb(part['overhead_bytes'])}).")
+            f"{gb(sum(d.need_bytes for d in held))} of {gb(sum(d.usable_bytes for d in held))} usable{rest} "
+            f"(weights {gb(part['weights_bytes'])}, KV cache {gb(part['kv_cache_bytes'])}, compute buffer "
+            f"{gb(part['compute_bytes'])}, overhead {gb(part['overhead_bytes'])}).")
 
 
 # -- memory against context ---------------------------------------------------------------------------------------
@@ -265,7 +262,7 @@ def build_context_figure(engine: SizingEngine, request: SizingRequest) -> Figure
                  colors=[c for _, _, c in PARTS], labels=[label for _, label, _ in PARTS], alpha=0.9)
     ax.axhline(usable / GIB, color=LIMIT, linewidth=2.5, linestyle="--", gid="usable")
     top = max(max(curve.totals), usable) / GIB * 1.12
-    ax.annotate(f"usable {_gb(usable)}", (contexts[0], usable / GIB), xytext=(6, 4), textcoords="offset points",
+    ax.annotate(f"usable {gb(usable)}", (contexts[0], usable / GIB), xytext=(6, 4), textcoords="offset points",
                 color=LIMIT, fontsize=12, va="bottom", ha="left", fontweight="bold",
                 bbox=dict(facecolor=BACKGROUND, edgecolor="none", alpha=0.85, pad=1.5))
     if report.max_context:

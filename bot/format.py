@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from bot.sizing.choose import HardwareOption, Recommendation
-from bot.sizing.devices import GIB
+from bot.sizing.devices import gb
 from bot.sizing.schema import SizingReport
 
 NAME_WIDTH = 48
@@ -13,10 +13,6 @@ VERDICT_WORDS = {
     "cpu_only": "runs on the CPU only",
     "does_not_fit": "does not fit",
 }
-
-
-def gb(n: int | float) -> str:
-    return f"{n / GIB:.1f} GB"
 
 
 def sizing_text(r: SizingReport) -> str:

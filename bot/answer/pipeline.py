@@ -73,11 +73,6 @@ def entry_full_text(entry: Entry) -> str:
     return "\n".join([meta.title, *meta.aliases, meta.summary, *meta.symptoms, entry.body])
 
 
-def _source(entry: Entry) -> Source:
-    url = str(entry.meta.sources[0].url) if entry.meta.sources else None
-    return Source(id=entry.id, title=entry.title, kind="error" if entry.kind == "errors" else "glossary", url=url)
-
-
 class Answerer:
     def __init__(self, catalog: Catalog, retriever, backend: LLMBackend | None = None,
                  max_new_tokens: int = MAX_NEW_TOKENS, prompt_sources: int = PROMPT_SOURCES):
@@ -198,7 +193,7 @@ class Answerer:
             names = "; ".join(e.title for e in closest)
             text = ("That is not in our knowledge base, so I won't guess." +
                     (f" The closest entries are: {names}." if names else ""))
-            return Answer(kind="no_match", text=text, sources=[_source(e) for e in closest],
+            return Answer(kind="no_match", text=text, sources=[Source.of(e) for e in closest],
                           confidence=0.0, timings=timings)
         top = result.results[0]
         entries = [kb.entries[h.id] for h in result.results[:MAX_SOURCES]
@@ -223,7 +218,7 @@ class Answerer:
                 if found:
                     failure = "the model's text failed the guard: " + "; ".join(found)
         timings["guard"] = _ms(start)
-        sources = [_source(e) for e in draft.entries]
+        sources = [Source.of(e) for e in draft.entries]
         model = self.backend.name if self.backend is not None else None
         if failure is not None:
             log.info("answering from the entries: %s", failure)

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from bot.kb.schema import Entry
 from bot.routing.schema import SizingFields
 from bot.sizing.schema import SizingReport
 
@@ -27,6 +28,12 @@ class Source(BaseModel):
     title: str
     kind: Literal["glossary", "error"]
     url: str | None = None          # the entry's first reference, for readers who want the primary source
+
+    @classmethod
+    def of(cls, entry: Entry) -> "Source":
+        """An entry as answers cite it: its first reference is the link."""
+        url = str(entry.meta.sources[0].url) if entry.meta.sources else None
+        return cls(id=entry.id, title=entry.title, kind="error" if entry.kind == "errors" else "glossary", url=url)
 
 
 class Answer(BaseModel):

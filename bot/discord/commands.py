@@ -19,7 +19,8 @@ from bot.discord.app import MAX_INTERACTION_AGE_S, interaction_age
 from bot.discord.asking import (CHART_SECONDS, DEFERRED_CHART_SECONDS, answer_question, chart_for, position_text,
                                 posts_for, record_of, remember)
 from bot.discord.error_replies import cooldown_message, user_message_for
-from bot.discord.render import (Post, choose_post, compare_post, entry_post, sizing_post, source_of, sources_block,
+from bot.answer.schema import Source
+from bot.discord.render import (Post, choose_post, compare_post, entry_post, sizing_post, sources_block,
                                 streaming_preview, text_posts)
 from bot.discord.replies import edit_kwargs, finish_deferred, follow_up, respond, send_to_channel
 from bot.discord.store import AnswerRecord
@@ -188,7 +189,7 @@ class AskingCommands(commands.Cog):
         if entry is not None:
             await send(interaction, [entry_post(entry)])
             return
-        names = sources_block([source_of(e) for e in closest], "Closest entries") if closest else ""
+        names = sources_block([Source.of(e) for e in closest], "Closest entries") if closest else ""
         await send(interaction, text_posts(f"I have no entry for that, so I won't guess.\n\n{names}".strip()))
         await asyncio.to_thread(self.bot.store.record_unanswered, text)
 

@@ -11,7 +11,7 @@ from bot.discord.splitting import split_message
 from bot.format import VERDICT_WORDS
 from bot.kb.schema import Entry
 from bot.sizing.choose import Recommendation
-from bot.sizing.devices import GIB
+from bot.sizing.devices import GIB, gb
 from bot.sizing.schema import SizingReport
 
 CHART_NAME = "memory.png"
@@ -33,9 +33,6 @@ def fully_where(report: SizingReport) -> str:
     """Where the engine's best quantization and largest context run entirely."""
     return "fully on GPU" if any(d.kind != "cpu" for d in report.devices) else "in RAM"
 
-
-def _gb(n: float) -> str:
-    return f"{n / GIB:.1f} GB"
 
 
 def _tokens_per_s(low: float, high: float) -> str:
@@ -93,10 +90,10 @@ def sizing_embed(report: SizingReport, with_chart: bool = False) -> dict:
         "description": verdict_line(report),
         "color": VERDICT_COLOURS[report.verdict],
         "fields": [
-            {"name": "Memory needed", "value": f"weights {_gb(report.weights_bytes)} · KV cache "
-                                               f"{_gb(report.kv_cache_bytes)} ({report.kv_cache_type}) · compute "
-                                               f"{_gb(report.compute_bytes)} · overhead {_gb(report.overhead_bytes)}\n"
-                                               f"**total {_gb(report.total_bytes)}**"},
+            {"name": "Memory needed", "value": f"weights {gb(report.weights_bytes)} · KV cache "
+                                               f"{gb(report.kv_cache_bytes)} ({report.kv_cache_type}) · compute "
+                                               f"{gb(report.compute_bytes)} · overhead {gb(report.overhead_bytes)}\n"
+                                               f"**total {gb(report.total_bytes)}**"},
             {"name": "Per device: used / usable", "value": _code_block_lines(device_lines(report))},
             {"name": "Speed estimate", "value": "\n".join(speed) if report.decode_tokens_per_s else "no estimate"},
             {"name": "What would fit instead", "value": "\n".join(instead)},
@@ -119,7 +116,7 @@ def compare_post(reports: list[SizingReport]) -> Post:
     first = reports[0]
     fields = []
     for r in reports:
-        lines = [f"**{VERDICT_WORDS[r.verdict]}**", f"needs {_gb(r.total_bytes)}"]
+        lines = [f"**{VERDICT_WORDS[r.verdict]}**", f"needs {gb(r.total_bytes)}"]
         if r.hardware:
             lines.append(f"{r.gpu_layers}/{r.total_layers} layers on GPU")
         if r.decode_tokens_per_s:
@@ -140,10 +137,10 @@ def choose_post(rec: Recommendation) -> Post:
         setup = f"{o.count}x {o.name}" if o.count > 1 else o.name
         speed = o.decode_tokens_per_s
         rows.append(f"• **{setup}** ({o.memory_gb:g} GB{' each' if o.count > 1 else ''}): needs "
-                    f"{_gb(o.need_bytes)} of {_gb(o.usable_bytes)} · ≈ {_tokens_per_s(speed.low, speed.high)}")
+                    f"{gb(o.need_bytes)} of {gb(o.usable_bytes)} · ≈ {_tokens_per_s(speed.low, speed.high)}")
     if len(rec.options) > MAX_CHOOSE_ROWS:
         rows.append(f"… and {len(rec.options) - MAX_CHOOSE_ROWS} more")
-    description = (f"Needs at least **{_gb(rec.min_memory_bytes)}** of GPU memory to run entirely on one card.\n\n" +
+    description = (f"Needs at least **{gb(rec.min_memory_bytes)}** of GPU memory to run entirely on one card.\n\n" +
                    ("\n".join(rows) if rows else "No catalog hardware (up to 4 of one card) runs it entirely in GPU "
                                                  "or unified memory."))
     fields = []
@@ -163,12 +160,6 @@ def source_link(number: int, source: Source, in_embed: bool = False) -> str:
     # <url> in content stops Discord from unfurling a preview card for every source
     url = source.url if in_embed else f"<{source.url}>"
     return f"[{number}] [{source.title}]({url})"
-
-
-def source_of(entry: Entry) -> Source:
-    """An entry as the answers cite it: its first reference is the link."""
-    url = str(entry.meta.sources[0].url) if entry.meta.sources else None
-    return Source(id=entry.id, title=entry.title, kind="error" if entry.kind == "errors" else "glossary", url=url)
 
 
 def sources_block(sources: list[Source], label: str = "Sources") -> str:

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from bot.catalog.schema import Hardware
-from bot.sizing.devices import GIB, build_setup
+from bot.sizing.devices import GIB, build_setup, gb
 from bot.sizing.engine import QUANT_LADDER, SizingEngine
 from bot.sizing.placement import place_all
 from bot.sizing.schema import DeviceUsage, Range, SizingReport, SizingRequest, Verdict
@@ -185,9 +185,6 @@ def _smaller_card(hardware: list[Hardware], min_memory: int) -> Hardware | None:
     return max(smaller, key=lambda h: (h.memory_gb, h.primary_backend == "cuda", h.bandwidth_gbs))
 
 
-def _gb(n: int) -> str:
-    return f"{n / GIB:.1f} GB"
-
 
 def _suggestions(engine: SizingEngine, base: SizingRequest, report: SizingReport, target: Hardware) -> list[str]:
     on_target = base.model_copy(update={"gpu": target.id, "gpus": 1, "memory_gb": None})
@@ -207,28 +204,28 @@ def _suggestions(engine: SizingEngine, base: SizingRequest, report: SizingReport
     out = []
     best = engine.best_quant(sized.model, setup, context, on_target)
     if best and best != report.quant:
-        out.append(f"Quantization {best} instead of {report.quant}: needs {_gb(need(quant=best))}, fits {card}.")
+        out.append(f"Quantization {best} instead of {report.quant}: needs {gb(need(quant=best))}, fits {card}.")
     elif best is None:
         lowest = QUANT_LADDER[-1]
         out.append(f"No common quantization fits {card} at {context:,} tokens: even {lowest} needs "
-                   f"{_gb(need(quant=lowest))}.")
+                   f"{gb(need(quant=lowest))}.")
 
     longest = engine.max_context(sized, setup, on_target)
     if longest is not None and longest < context:
-        out.append(f"Context {longest:,} tokens instead of {context:,}: needs {_gb(need(context=longest))}, "
+        out.append(f"Context {longest:,} tokens instead of {context:,}: needs {gb(need(context=longest))}, "
                    f"fits {card}.")
     elif longest is None and context > SHORT_CONTEXT:
         n = need(context=SHORT_CONTEXT)
-        out.append(f"Context {SHORT_CONTEXT:,} tokens instead of {context:,}: needs {_gb(n)}, {fit(n)}.")
+        out.append(f"Context {SHORT_CONTEXT:,} tokens instead of {context:,}: needs {gb(n)}, {fit(n)}.")
 
     if report.kv_cache_type in ("f16", "f32", "bf16"):
-        parts = [f"{kv_type} needs {_gb(n)} ({fit(n)})"
+        parts = [f"{kv_type} needs {gb(n)} ({fit(n)})"
                  for kv_type, n in ((t, need(kv_cache_type=t)) for t in QUANTIZED_KV_TYPES)]
         out.append(f"KV cache quantized (llama.cpp -ctk/-ctv, flash attention on): {', '.join(parts)}.")
 
     if sized.model.moe is not None:
         devices = full_offload_devices(engine, on_target.model_copy(update={"experts_in_ram": True}), context)
         gpu, ram = devices[0].need_bytes, devices[-1].need_bytes
-        out.append(f"Routed experts in system RAM (llama.cpp --cpu-moe): the GPU needs {_gb(gpu)} ({fit(gpu)}) and "
-                   f"system RAM holds {_gb(ram)}; decoding slows to what RAM bandwidth allows.")
+        out.append(f"Routed experts in system RAM (llama.cpp --cpu-moe): the GPU needs {gb(gpu)} ({fit(gpu)}) and "
+                   f"system RAM holds {gb(ram)}; decoding slows to what RAM bandwidth allows.")
     return out

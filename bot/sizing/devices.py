@@ -13,6 +13,11 @@ from bot.errors import InvalidRequestError
 from bot.sizing.schema import SizingRequest
 
 GIB = 2**30
+
+
+def gb(n: int | float) -> str:
+    """Bytes as people read memory sizes: GiB, written "GB" as the tools and vendors do."""
+    return f"{n / GIB:.1f} GB"
 MIB = 2**20
 # Driver/runtime context memory that llama.cpp's logs do not show. Ollama reserves 457 MiB per CUDA/ROCm GPU and
 # 512 MiB on Metal (ollama ml/device.go MinimumMemory); llama.cpp's --fit keeps 1024 MiB free per device.
