@@ -24,6 +24,7 @@ run: setup
 	$(BIN)/willitrun run
 
 test: setup
+	$(BIN)/ruff check .
 	$(BIN)/willitrun kb check
 	$(BIN)/python -m pytest -q
 

@@ -19,11 +19,11 @@ from pathlib import Path
 import yaml
 
 from bench.retrieval_eval import load_questions
-from bot.answer.pipeline import Answerer
-from bot.catalog.load import load_catalog
+from bot.answer.pipeline import MAX_NEW_TOKENS, answer
+from bot.core import open_core
+from bot.kinds.knowledge import draft_knowledge
 from bot.llm.local import LocalLlamaBackend
 from bot.llm.models import bundled_model_path
-from bot.retrieval import open_retriever
 from bot.settings import Settings
 
 ROUTING = Path(__file__).resolve().parents[1] / "tests" / "eval" / "routing.yaml"
@@ -64,29 +64,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     failed: list[str] = []
 
-    catalog = load_catalog()
-    retriever, _ = open_retriever(Settings())
     local = LocalLlamaBackend(bundled_model_path(), n_ctx=CONTEXT, n_threads=THREADS)
     local.load()
     counting = CountingBackend(local)
-    answerer = Answerer(catalog, retriever, counting)
+    core = open_core(Settings(), backend=counting)
     questions = [q.text for q in load_questions()[0]]
     print(f"answer speed: {local.name}, {THREADS} threads, context {CONTEXT}")
 
     # -- pipeline vs raw on the same prompts (the pipeline's own prompts for a few questions)
     pipeline_rates, raw_rates, ttft = [], [], []
     for question in questions[:40:4]:
-        draft = answerer.draft_knowledge(question)
+        draft = draft_knowledge(question, core)
         if not hasattr(draft, "messages"):
             continue
         first_text: list[float] = []
         counting.arrivals.clear()
         start = time.perf_counter()
-        answerer.answer(question, on_text=lambda _t: first_text.append(time.perf_counter()))
+        answer(core, question, on_text=lambda _t, arrived=first_text: arrived.append(time.perf_counter()))
         if len(counting.arrivals) > 8:
             pipeline_rates.append((len(counting.arrivals) - 1) / (counting.arrivals[-1] - counting.arrivals[0]))
             ttft.append((first_text[0] - start) * 1000)
-            rate, _ = raw_decode_rate(local._model(), draft.messages, answerer.max_new_tokens)
+            rate, _ = raw_decode_rate(local._model(), draft.messages, MAX_NEW_TOKENS)
             raw_rates.append(rate)
     pipeline, raw = statistics.median(pipeline_rates), statistics.median(raw_rates)
     overhead = 1 - pipeline / raw
@@ -100,10 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     totals, fallbacks, kinds = [], 0, {}
     for question in questions[1::max(1, len(questions) // args.questions)][:args.questions]:
         start = time.perf_counter()
-        answer = answerer.answer(question)
+        result = answer(core, question)
         totals.append(time.perf_counter() - start)
-        fallbacks += answer.fallback
-        kinds[answer.kind] = kinds.get(answer.kind, 0) + 1
+        fallbacks += result.fallback
+        kinds[result.kind] = kinds.get(result.kind, 0) + 1
     p95 = percentile(totals, 0.95)
     print(f"  knowledge answers ({len(totals)} questions, {kinds}): p50 {statistics.median(totals):.2f} s, "
           f"p95 {p95:.2f} s (target <= 6 s); model text kept {len(totals) - fallbacks}, "
@@ -113,13 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     # -- sizing answers end to end (route + engine + text), no model involved
     messages = [m["text"] for m in yaml.safe_load(ROUTING.read_text())["messages"] if m["route"] == "sizing"]
     for m in messages[:5]:
-        answerer.answer(m)
+        answer(core, m)
     sizing_ms, route_ms = [], []
     for m in messages:
         start = time.perf_counter()
-        answer = answerer.answer(m)
+        result = answer(core, m)
         sizing_ms.append((time.perf_counter() - start) * 1000)
-        route_ms.append(answer.timings["route"])
+        route_ms.append(result.timings["route"])
     p95 = percentile(sizing_ms, 0.95)
     print(f"  sizing answers ({len(messages)} messages): p50 {statistics.median(sizing_ms):.1f} ms, "
           f"p95 {p95:.1f} ms (target <= 50 ms); routing alone p50 {statistics.median(route_ms):.2f} ms, "
@@ -131,13 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     from bot.sizing.schema import SizingRequest
 
     request = SizingRequest(model="llama-3.1-70b", gpu="rtx-3090", gpus=2)
-    report = answerer.engine.size(request)
+    report = core.engine.size(request)
     memory_breakdown_chart(report)
     chart_ms = []
     for _ in range(5):
         start = time.perf_counter()
         memory_breakdown_chart(report)
-        context_chart(answerer.engine, request)
+        context_chart(core.engine, request)
         chart_ms.append((time.perf_counter() - start) * 1000)
     print(f"  both charts of a sizing answer: median {statistics.median(chart_ms):.0f} ms, max {max(chart_ms):.0f} ms")
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.retrieval import open_retriever
+from bot.core import open_core
 from bot.retrieval.search import Evidence, Retriever, Thresholds
+from bot.settings import Settings
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "tests" / "eval" / "questions.yaml"
 MODES = ("dense", "bm25", "hybrid")
@@ -88,8 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     questions, off_topic = load_questions(args.questions)
-    retriever, stats = open_retriever()
-    print(f"retrieval eval ({args.questions.name}): {len(questions)} questions over {len(retriever.kb.entries)} entries, "
+    core = open_core(Settings(), backend=None)
+    retriever, stats = core.retriever, core.index_stats
+    print(f"retrieval eval ({args.questions.name}): {len(questions)} questions over {len(retriever.kb.entries)} "
+          "entries, "
           f"{len(off_topic)} off-topic; index {stats.reason}")
 
     failed = []

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from bench.retrieval_eval import load_questions
-from bot.kb.load import KnowledgeBase, load_knowledge
+from bot.core import open_core
+from bot.kb.load import KnowledgeBase
 from bot.kb.schema import Entry, FrontMatter
 from bot.retrieval.dense_index import DenseIndex, open_dense_index
 from bot.retrieval.embed import Embedder
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     embedder = Embedder(settings.embedding_model, threads=settings.embedding_threads)
     load_s = time.perf_counter() - start
-    kb, _ = load_knowledge(settings.knowledge_dir, required=None)
+    kb = open_core(settings, backend=None).kb
     passages = all_passages(kb)
     print(f"retrieval speed: {len(kb.entries)} entries, {len(passages)} passages, {len(queries)} queries; "
           f"embedding model loaded in {load_s:.1f} s")

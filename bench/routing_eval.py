@@ -12,9 +12,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.catalog.load import load_catalog
-from bot.routing import Router
+from bot.core import open_core
 from bot.routing.schema import SizingFields
+from bot.settings import Settings
 
 ROUTING = Path(__file__).resolve().parents[1] / "tests" / "eval" / "routing.yaml"
 TARGETS = {"route": 0.95, "fields": 0.90}
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=Path, default=ROUTING, help="the message set (default: the dev set)")
     args = parser.parse_args(argv)
     messages = yaml.safe_load(args.messages.read_text(encoding="utf-8"))["messages"]
-    router = Router(load_catalog())
+    router = open_core(Settings(), backend=None).router     # the bot's own router, retrieval scores included
 
     routes_right = fields_right = fields_total = 0
     by_route: dict[str, list[int]] = {}

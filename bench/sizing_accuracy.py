@@ -9,8 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from bot.catalog.load import load_catalog
+from bot.core import open_core
 from bot.errors import WillItRunError
+from bot.settings import Settings
 from bot.sizing.engine import SizingEngine
 from bot.sizing.schema import SizingRequest
 
@@ -37,7 +38,8 @@ def compare(engine: SizingEngine, rows: list[dict]) -> tuple[dict[str, list[floa
                 sized = engine.sized_model(SizingRequest(model=row["model"], quant=row["quant"]))
                 pred, real = sized.layout.file_bytes, published_bytes(row)
                 errors["weights"].append(pred / real - 1)
-                lines.append(f"weights  {row['model']:<32} {row['quant']:<8} {pred / 1e9:8.2f} GB vs {real / 1e9:8.2f} GB "
+                lines.append(f"weights  {row['model']:<32} {row['quant']:<8} "
+                             f"{pred / 1e9:8.2f} GB vs {real / 1e9:8.2f} GB "
                              f"{pred / real - 1:+7.1%}")
             elif kind == "llama_log":
                 req = SizingRequest(model=row["model"], quant=row["quant"], context=row.get("context") or 4096,
@@ -51,7 +53,8 @@ def compare(engine: SizingEngine, rows: list[dict]) -> tuple[dict[str, list[floa
                 pred = (r.weights_bytes if parts[0] else 0) + (r.kv_cache_bytes if parts[1] else 0) + \
                        (max(d.compute_bytes for d in r.devices) if parts[2] else 0)
                 errors["total memory"].append(pred / real - 1)
-                lines.append(f"memory   {row['model']:<32} {row['quant']:<8} {pred / GIB:8.2f} GiB vs {real / GIB:8.2f} GiB "
+                lines.append(f"memory   {row['model']:<32} {row['quant']:<8} "
+                             f"{pred / GIB:8.2f} GiB vs {real / GIB:8.2f} GiB "
                              f"{pred / real - 1:+7.1%}")
             elif kind == "decode_speed":
                 r = engine.size(SizingRequest(model=row["model"], quant=row["quant"], gpu=row["hardware"],
@@ -86,7 +89,7 @@ def time_one_call(engine: SizingEngine, repeats: int = 300) -> float:
 
 
 def main() -> int:
-    engine = SizingEngine(load_catalog())
+    engine = open_core(Settings(), backend=None).engine
     rows = yaml.safe_load(REFERENCE.read_text(encoding="utf-8"))
     errors, lines = compare(engine, rows)
     verbose = "-v" in sys.argv

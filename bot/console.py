@@ -1,10 +1,19 @@
 """The terminal console `willitrun run` opens when no Discord token is configured: type what you would ask the bot."""
 from __future__ import annotations
 
+import argparse
 import shlex
 from typing import TextIO
 
+from bot.answer.pipeline import answer
+from bot.answer.schema import Answer
+from bot.charts import chart_alt_text, memory_breakdown_chart
+from bot.cli.commands.size import add_size_arguments, size_request
+from bot.core import Core
+from bot.discord.render import chart_report, post_as_text, render_answer
 from bot.errors import WillItRunError
+from bot.format import sizing_text
+from bot.kb.load import render_entry
 
 HELP = """Commands:
   size MODEL --gpu GPU [--gpus N] [--quant Q] [--context N] [--ram GB]   size a model on hardware
@@ -15,31 +24,26 @@ Anything else is a question, answered as the Discord bot would answer a mention 
 POST_DIVIDER = "-" * 40
 
 
-def bot_posts_text(answer) -> str:
-    """What the Discord bot would post for `answer`, as text: every message, embed parts and chart included."""
-    from bot.charts import chart_alt_text, memory_breakdown_chart
-    from bot.discord.render import post_as_text, render_answer
-
-    if answer.kind == "sizing" and answer.sizing is not None:
-        posts = render_answer(answer, memory_breakdown_chart(answer.sizing), chart_alt_text(answer.sizing))
+def bot_posts_text(result: Answer) -> str:
+    """What the Discord bot would post for `result`, as text: every message, embed parts and chart included."""
+    report = chart_report(result)
+    if report is not None:
+        posts = render_answer(result, memory_breakdown_chart(report), chart_alt_text(report))
     else:
-        posts = render_answer(answer)
+        posts = render_answer(result)
     if not posts:
         return "(the bot would stay silent)"
     return f"\n{POST_DIVIDER}\n".join(post_as_text(p) for p in posts)
 
 
-def run_console(stdin: TextIO, stdout: TextIO) -> int:
-    from bot.catalog.load import load_catalog
-    from bot.cli import build_parser
-    from bot.format import sizing_text
-    from bot.kb.load import load_knowledge, render_entry
-    from bot.sizing.engine import SizingEngine
+def _size_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="size", add_help=False)
+    add_size_arguments(parser)
+    return parser
 
-    engine = SizingEngine(load_catalog())
-    kb, _ = load_knowledge()
-    parser = build_parser()
-    answerer = None           # built on the first question: loading the embedding model takes seconds
+
+def run_console(core: Core, stdin: TextIO, stdout: TextIO) -> int:
+    parser = _size_parser()
     previous = None           # the last sizing question, for follow-ups
     interactive = stdin.isatty()
     print("willitrun console (no DISCORD_TOKEN set). " + HELP, file=stdout)
@@ -58,20 +62,16 @@ def run_console(stdin: TextIO, stdout: TextIO) -> int:
         try:
             first = line.split()[0]
             if first == "size":
-                from bot.cli import _size_request
-                args = parser.parse_args(shlex.split(line))
-                print(sizing_text(engine.size(_size_request(args))), file=stdout)
+                args = parser.parse_args(shlex.split(line)[1:])
+                print(sizing_text(core.engine.size(size_request(args))), file=stdout)
             elif first == "kb" and len(line.split()) > 1:
-                print(render_entry(kb.find(line.split(maxsplit=1)[1])), file=stdout)
+                print(render_entry(core.kb.find(line.split(maxsplit=1)[1])), file=stdout)
             elif first == "help":
                 print(HELP, file=stdout)
             else:
-                if answerer is None:
-                    from bot.answer import build_answerer
-                    answerer = build_answerer()
-                answer = answerer.answer(line, previous=previous, explicit=True)
-                previous = answer.request or previous
-                print(bot_posts_text(answer), file=stdout)
+                result = answer(core, line, previous=previous, explicit=True)
+                previous = result.request or previous
+                print(bot_posts_text(result), file=stdout)
         except WillItRunError as exc:
             print(f"error: {exc}", file=stdout)
         except SystemExit:

@@ -5,12 +5,22 @@ from pathlib import Path
 import pytest
 
 from bot.catalog.load import load_catalog
+from bot.core import Core, open_core
+from bot.kb.load import load_knowledge
+from bot.settings import Settings
 from bot.sizing.engine import SizingEngine
+
+KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 
 
 @pytest.fixture(scope="session")
 def catalog():
-    return load_catalog()
+    return load_catalog(KNOWLEDGE)
+
+
+@pytest.fixture(scope="session")
+def kb():
+    return load_knowledge(KNOWLEDGE, required=None)[0]
 
 
 @pytest.fixture(scope="session")
@@ -29,11 +39,15 @@ def smollm2_gguf() -> Path:
 
 
 @pytest.fixture(scope="session")
-def retriever():
-    """The real retriever over the real knowledge base (index/ brought up to date on first use)."""
-    from bot.retrieval import open_retriever
+def core() -> Core:
+    """The real core with the language model off (knowledge answers come from the entries); its index is brought
+    up to date on first use and shared by every test that needs retrieval."""
+    return open_core(Settings(), backend=None)
 
-    return open_retriever()[0]
+
+@pytest.fixture(scope="session")
+def retriever(core):
+    return core.retriever
 
 
 @pytest.fixture(scope="session")

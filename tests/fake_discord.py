@@ -29,9 +29,10 @@ import json
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
@@ -139,7 +140,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def iso_now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 # --- message validation ---------------------------------------------------------------------------------------
@@ -507,7 +508,7 @@ class FakeDiscord:
         """Wait until READY and GUILD_CREATE of a new session were sent."""
         try:
             await asyncio.wait_for(self._ready.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise AssertionError(f"the bot did not IDENTIFY within {timeout} s") from None
 
     # --- world ---
@@ -1211,7 +1212,7 @@ class FakeDiscord:
             body = {k: v for k, v in body.items() if k != "message_reference"}
         message = self._new_message(
             channel_id=channel["id"], author=self.bot_user, body=body, attachments=self._store_attachments(uploads),
-           
+
         )
         await self._dispatch("MESSAGE_CREATE", self._as_seen_by_bot(message))
         return json_response(message)

@@ -5,16 +5,18 @@ import json
 import re
 
 import pytest
+from fake_openai import FakeOpenAIServer
+from helpers import core_with
 
 from bench.retrieval_eval import load_questions
 from bot.answer.guard import facts, new_words, problems, repeated_phrase, unsupported_facts
-from bot.answer.pipeline import Answerer, entry_full_text
+from bot.answer.pipeline import answer as ask
+from bot.answer.pipeline import answer_async, entry_full_text
 from bot.answer.prompt import clean_generated, strip_think
 from bot.llm.local import LocalLlamaBackend
 from bot.llm.openai_http import OpenAICompatibleBackend
 from bot.llm.queue import GenerationQueue
 from bot.sizing.schema import SizingRequest
-from fake_openai import FakeOpenAIServer
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +25,8 @@ def local_backend(smollm2_gguf):
 
 
 @pytest.fixture(scope="module")
-def bundled(catalog, retriever, local_backend):
-    return Answerer(catalog, retriever, local_backend)
+def bundled(core, local_backend):
+    return core_with(core, local_backend)
 
 
 @pytest.fixture
@@ -35,9 +37,9 @@ def fake_server():
     server.stop()
 
 
-def answerer_with(server, catalog, retriever, timeout_s=5.0):
+def core_served_by(server, core, timeout_s=5.0):
     backend = OpenAICompatibleBackend(server.base_url, model="fake-model-7b", timeout_s=timeout_s)
-    return Answerer(catalog, retriever, backend)
+    return core_with(core, backend)
 
 
 # ---------------------------------------------------------------- the guard on its own
@@ -84,99 +86,98 @@ def test_think_blocks_are_stripped_even_unterminated():
 
 
 # ---------------------------------------------------------------- sizing answers never touch a model
-def test_a_sizing_question_is_answered_by_the_engine_with_its_numbers(catalog, retriever, engine, fake_server):
-    answer = answerer_with(fake_server, catalog, retriever).answer("will llama 3.1 8b fit on a 3060 12gb?")
+def test_a_sizing_question_is_answered_by_the_engine_with_its_numbers(core, engine, fake_server):
+    answer = ask(core_served_by(fake_server, core), "will llama 3.1 8b fit on a 3060 12gb?")
     expected = engine.size(SizingRequest(model="llama-3.1-8b", gpu="rtx-3060-12gb"))
     assert answer.kind == "sizing" and not fake_server.requests
     assert answer.sizing.total_bytes == expected.total_bytes and answer.sizing.verdict == expected.verdict
 
 
-def test_a_bare_card_size_is_sized_as_a_typical_card_and_says_so(catalog, retriever):
-    answer = Answerer(catalog, retriever).answer("can my 12gb card run llama 3.1 8b?")
+def test_a_bare_card_size_is_sized_as_a_typical_card_and_says_so(core):
+    answer = ask(core, "can my 12gb card run llama 3.1 8b?")
     assert answer.kind == "sizing" and answer.sizing.devices[0].usable_bytes > 11 * 2**30
     assert "any 12 GB card fits the same" in answer.sizing.assumptions[0]
 
 
-def test_what_gpu_do_i_need_recommends_hardware(catalog, retriever):
-    answer = Answerer(catalog, retriever).answer("what gpu do i need for qwen2.5 72b")
+def test_what_gpu_do_i_need_recommends_hardware(core):
+    answer = ask(core, "what gpu do i need for qwen2.5 72b")
     assert answer.kind == "choose" and answer.recommendation["options"]
     assert answer.recommendation["model"] == "qwen2.5-72b"
 
 
-def test_a_sizing_question_without_a_known_model_asks_which_model(catalog, retriever):
-    answer = Answerer(catalog, retriever).answer("will a 70b model fit on my 3090?")
+def test_a_sizing_question_without_a_known_model_asks_which_model(core):
+    answer = ask(core, "will a 70b model fit on my 3090?")
     assert answer.kind == "clarify" and "Which model?" in answer.text
 
 
-def test_a_follow_up_changes_one_field_of_the_previous_request(catalog, retriever):
-    answerer = Answerer(catalog, retriever)
-    first = answerer.answer("will llama 3.1 8b run on a 3060 12gb?")
-    second = answerer.answer("what about 32k context?", previous=first.request)
+def test_a_follow_up_changes_one_field_of_the_previous_request(core):
+    first = ask(core, "will llama 3.1 8b run on a 3060 12gb?")
+    second = ask(core, "what about 32k context?", previous=first.request)
     assert second.kind == "sizing" and second.sizing.context == 32768
     assert second.sizing.model.id == first.sizing.model.id and second.sizing.hardware == first.sizing.hardware
 
 
 # ---------------------------------------------------------------- knowledge answers
-def test_off_topic_is_not_in_the_knowledge_base_and_no_model_is_asked(catalog, retriever, fake_server):
-    answer = answerer_with(fake_server, catalog, retriever).answer("whats the best pizza topping")
+def test_off_topic_is_not_in_the_knowledge_base_and_no_model_is_asked(core, fake_server):
+    answer = ask(core_served_by(fake_server, core), "whats the best pizza topping")
     assert answer.kind == "no_match" and "not in our knowledge base" in answer.text
     assert answer.sources and not fake_server.requests
 
 
-def test_a_chit_chat_message_seen_in_a_channel_gets_no_answer(catalog, retriever):
-    assert Answerer(catalog, retriever).answer("lol nice", explicit=False).kind == "none"
+def test_a_chit_chat_message_seen_in_a_channel_gets_no_answer(core):
+    assert ask(core, "lol nice", explicit=False).kind == "none"
 
 
-def test_a_faithful_rephrasing_from_the_server_is_shown(catalog, retriever, fake_server):
-    entry = retriever.kb.entries["kv-cache-quantization"]
+def test_a_faithful_rephrasing_from_the_server_is_shown(core, fake_server):
+    entry = core.kb.entries["kv-cache-quantization"]
     fake_server.pieces = [entry.meta.summary[:60], entry.meta.summary[60:]]
-    answer = answerer_with(fake_server, catalog, retriever).answer("what is kv cache quantization")
+    answer = ask(core_served_by(fake_server, core), "what is kv cache quantization")
     assert answer.kind == "knowledge" and not answer.fallback
     assert answer.text == entry.meta.summary.strip() and answer.sources[0].id == "kv-cache-quantization"
     assert answer.model.startswith("openai:")
 
 
-def test_a_crafted_answer_with_an_invented_figure_is_replaced_by_the_entries(catalog, retriever, fake_server):
+def test_a_crafted_answer_with_an_invented_figure_is_replaced_by_the_entries(core, fake_server):
     fake_server.pieces = ["Quantizing the KV cache to q8_0 ", "saves exactly 37 GB on every model."]
-    answer = answerer_with(fake_server, catalog, retriever).answer("what is kv cache quantization")
+    answer = ask(core_served_by(fake_server, core), "what is kv cache quantization")
     assert answer.fallback and "37gb" in answer.fallback_reason
     assert "37" not in answer.text and answer.sources
-    assert answer.text.startswith(retriever.kb.entries[answer.sources[0].id].meta.summary.strip()[:40])
+    assert answer.text.startswith(core.kb.entries[answer.sources[0].id].meta.summary.strip()[:40])
 
 
-def test_a_failing_backend_still_answers_from_the_sources(catalog, retriever, fake_server):
+def test_a_failing_backend_still_answers_from_the_sources(core, fake_server):
     fake_server.mode = "fail"
-    answer = answerer_with(fake_server, catalog, retriever).answer("what is flash attention")
+    answer = ask(core_served_by(fake_server, core), "what is flash attention")
     assert answer.kind == "knowledge" and answer.fallback and answer.sources
     assert "500" in answer.fallback_reason and answer.sources[0].id == "flash-attention"
 
 
-def test_a_backend_that_times_out_still_answers_from_the_sources(catalog, retriever, fake_server):
+def test_a_backend_that_times_out_still_answers_from_the_sources(core, fake_server):
     fake_server.mode = "stall"
-    answer = answerer_with(fake_server, catalog, retriever, timeout_s=0.5).answer("what is flash attention")
+    answer = ask(core_served_by(fake_server, core, timeout_s=0.5), "what is flash attention")
     assert answer.fallback and answer.sources and answer.text
 
 
-def test_no_model_configured_answers_from_the_entries(catalog, retriever):
-    answer = Answerer(catalog, retriever).answer("what does q4_k_m mean")
+def test_no_model_configured_answers_from_the_entries(core):
+    answer = ask(core, "what does q4_k_m mean")
     assert answer.kind == "knowledge" and answer.fallback and answer.sources[0].id == "q4-k-m"
 
 
-def test_answer_json_keys_are_stable(catalog, retriever):
-    data = json.loads(Answerer(catalog, retriever).answer("what is gguf").model_dump_json())
+def test_answer_json_keys_are_stable(core):
+    data = json.loads(ask(core, "what is gguf").model_dump_json())
     assert {"kind", "text", "sources", "sizing", "confidence", "fallback", "timings"} <= set(data)
     assert {"id", "title"} <= set(data["sources"][0]) and "total" in data["timings"]
 
 
-def test_answers_through_the_queue_report_their_position_and_stream(catalog, retriever, fake_server):
-    entry = retriever.kb.entries["flash-attention"]
+def test_answers_through_the_queue_report_their_position_and_stream(core, fake_server):
+    entry = core.kb.entries["flash-attention"]
     fake_server.pieces = [entry.meta.summary]
-    answerer = answerer_with(fake_server, catalog, retriever)
+    served = core_served_by(fake_server, core)
 
     async def main():
-        queue = GenerationQueue(answerer.backend, max_waiting=4)
+        queue = GenerationQueue(served.backend, max_waiting=4)
         positions, streamed = [], []
-        answer = await answerer.answer_async("what is flash attention", queue, on_text=streamed.append,
+        answer = await answer_async(served, queue, "what is flash attention", on_text=streamed.append,
                                              on_position=positions.append)
         await queue.close()
         return answer, positions, streamed
@@ -188,47 +189,47 @@ def test_answers_through_the_queue_report_their_position_and_stream(catalog, ret
 
 # ---------------------------------------------------------------- with the real bundled model
 def test_the_bundled_model_answer_cites_its_sources(bundled):
-    answer = bundled.answer("what is the kv cache")
+    answer = ask(bundled, "what is the kv cache")
     assert answer.kind == "knowledge" and answer.sources[0].id in {"kv-cache", "kv-cache-quantization"}
     assert answer.text and answer.timings["generation"] > 0
 
 
-def test_final_answers_are_faithful_on_dev_set_questions(bundled, retriever):
+def test_final_answers_are_faithful_on_dev_set_questions(bundled, core):
     """Every final answer either passed the guard against the entries the model was shown, or is the entries' own
     text: faithfulness 100 %, on a spread of real questions with the real model."""
     questions, _ = load_questions()
     for q in questions[::28]:
-        answer = bundled.answer(q.text)
+        answer = ask(bundled, q.text)
         if answer.kind != "knowledge":
             continue
         assert answer.sources
         # an oracle independent of the guard's patterns: every run of digits in the final text is in the entries
-        cited = " ".join(entry_full_text(retriever.kb.entries[s.id])
+        cited = " ".join(entry_full_text(core.kb.entries[s.id])
                          for s in (answer.sources if answer.fallback else answer.sources[:1]))
         assert set(re.findall(r"\d+(?:\.\d+)?", answer.text)) <= set(re.findall(r"\d+(?:\.\d+)?", cited))
         if not answer.fallback:
-            assert problems(answer.text, [entry_full_text(retriever.kb.entries[answer.sources[0].id])], q.text) == []
+            assert problems(answer.text, [entry_full_text(core.kb.entries[answer.sources[0].id])], q.text) == []
 
 
-def test_streamed_previews_stop_before_an_invented_figure_is_shown(catalog, retriever, fake_server):
+def test_streamed_previews_stop_before_an_invented_figure_is_shown(core, fake_server):
     fake_server.pieces = ["Quantizing the KV cache to q8_0 ", "saves exactly ", "37 GB", " on every model."]
     shown: list[str] = []
-    answer = answerer_with(fake_server, catalog, retriever).answer("what is kv cache quantization",
+    answer = ask(core_served_by(fake_server, core), "what is kv cache quantization",
                                                                      on_text=shown.append)
     assert shown and not any("37" in text for text in shown)
     assert answer.fallback
 
 
-def test_a_question_that_gives_up_while_waiting_leaves_the_queue(catalog, retriever, fake_server):
+def test_a_question_that_gives_up_while_waiting_leaves_the_queue(core, fake_server):
     fake_server.seconds_between_pieces = 0.5
-    answerer = answerer_with(fake_server, catalog, retriever)
+    served = core_served_by(fake_server, core)
 
     async def main():
-        queue = GenerationQueue(answerer.backend, max_waiting=4)
-        first = asyncio.create_task(answerer.answer_async("what is flash attention", queue))
+        queue = GenerationQueue(served.backend, max_waiting=4)
+        first = asyncio.create_task(answer_async(served, queue, "what is flash attention"))
         await asyncio.sleep(0.3)                       # the first question holds the model
         with pytest.raises(TimeoutError):
-            await asyncio.wait_for(answerer.answer_async("what is gguf", queue, on_position=lambda p: None), 0.5)
+            await asyncio.wait_for(answer_async(served, queue, "what is gguf", on_position=lambda p: None), 0.5)
         waiting_after = queue.waiting
         await first
         await queue.close()

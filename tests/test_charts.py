@@ -3,9 +3,15 @@ import struct
 
 import pytest
 
-from bot.charts import (build_breakdown_figure, build_context_figure, chart_alt_text, context_chart, context_curve,
-                        memory_breakdown_chart)
-from bot.cli_choose import write_chart
+from bot.charts import (
+    build_breakdown_figure,
+    build_context_figure,
+    chart_alt_text,
+    context_chart,
+    context_curve,
+    memory_breakdown_chart,
+)
+from bot.cli.commands.charts import write_chart
 from bot.errors import InvalidRequestError
 from bot.format import VERDICT_WORDS
 from bot.sizing.schema import SizingRequest

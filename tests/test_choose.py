@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.cli_choose import add_choose_parser
+from bot.cli.commands import choose as choose_command
 from bot.errors import UnknownNameError
 from bot.sizing.choose import MAX_OPTIONS, choose, gpu_need_bytes
 from bot.sizing.schema import SizingRequest
@@ -154,21 +154,22 @@ def test_json_keeps_the_documented_keys(llama8):
     assert {"low", "high"} == data["options"][0]["decode_tokens_per_s"].keys()
 
 
-def run_choose(capsys, *argv) -> str:
+def run_choose(capsys, core, *argv) -> str:
     parser = argparse.ArgumentParser()
-    add_choose_parser(parser.add_subparsers(dest="command"))
+    choose_command.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["choose", *argv])
-    assert args.func(args) == 0
+    assert args.func(args, core) == 0
     return capsys.readouterr().out
 
 
-def test_cli_prints_a_table_with_the_minimum_and_the_options(capsys, llama8):
-    out = run_choose(capsys, "llama 3.1 8b")
+def test_cli_prints_a_table_with_the_minimum_and_the_options(capsys, core, llama8):
+    out = run_choose(capsys, core, "llama 3.1 8b")
     assert f"Needs at least {gb_text(llama8.min_memory_bytes)}" in out
     assert llama8.options[0].name in out
 
 
-def test_cli_json_is_the_recommendation(capsys):
-    out = run_choose(capsys, "qwen2.5 72b", "--quant", "Q3_K_M", "--context", "4096", "--kv-cache", "q8_0", "--json")
+def test_cli_json_is_the_recommendation(capsys, core):
+    out = run_choose(capsys, core, "qwen2.5 72b", "--quant", "Q3_K_M", "--context", "4096", "--kv-cache", "q8_0",
+                     "--json")
     data = json.loads(out)
     assert (data["quant"], data["context"], data["kv_cache_type"]) == ("Q3_K_M", 4096, "q8_0")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import signal
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,9 +14,13 @@ from pathlib import Path
 
 import discord
 import pytest
+from conftest import KNOWLEDGE
 from discord import app_commands
+from fake_discord import EPHEMERAL, FakeDiscord, message_text
+from fake_openai import FakeOpenAIServer
+from helpers import NEW_ENTRY, core_with
 
-from bot.answer.pipeline import Answerer
+from bot.core import Core, open_core
 from bot.discord.app import MESSAGE_CONTENT_REFUSED, StartupError, WillItRunBot
 from bot.discord.limits import CONTENT
 from bot.discord.platform import pointed_at
@@ -23,20 +28,11 @@ from bot.discord.render import text_posts
 from bot.discord.replies import respond
 from bot.discord.store import Store, default_path
 from bot.llm.openai_http import OpenAICompatibleBackend
-from bot.settings import Settings
 from bot.sizing.devices import GIB
 from bot.sizing.schema import SizingRequest
-from fake_discord import EPHEMERAL, FakeDiscord, message_text
-from fake_openai import FakeOpenAIServer
 
 MANAGE_GUILD = 1 << 5
 SUPPRESS_NOTIFICATIONS = 1 << 12
-
-
-@pytest.fixture(scope="module")
-def answerer(catalog, retriever) -> Answerer:
-    """The real core with the language model off: knowledge answers come from the entries."""
-    return Answerer(catalog, retriever, backend=None)
 
 
 @pytest.fixture
@@ -45,10 +41,6 @@ def streaming_server():
     server.start()
     yield server
     server.stop()
-
-
-def with_backend(answerer: Answerer, backend) -> Answerer:
-    return Answerer(answerer.catalog, answerer.retriever, backend)
 
 
 def run(scenario: Callable[[FakeDiscord], Awaitable[None]], timeout: float = 30, **fake_options) -> None:
@@ -61,12 +53,13 @@ def run(scenario: Callable[[FakeDiscord], Awaitable[None]], timeout: float = 30,
 
 
 @contextlib.asynccontextmanager
-async def running(fake: FakeDiscord, answerer: Answerer, data_dir: Path, bot_class: type = WillItRunBot,
+async def running(fake: FakeDiscord, core: Core, data_dir: Path, bot_class: type = WillItRunBot,
                   metrics=None, **settings) -> AsyncIterator[WillItRunBot]:
     """Our bot, logged in to the fake and ready; closed afterwards."""
     options = dict(data_dir=data_dir, discord_guild_id=int(fake.guild_id), discord_cooldown_s=0)
     store = Store(default_path(data_dir))
-    bot = bot_class(Settings(**{**options, **settings}), answerer, store, metrics=metrics, guild_ready_timeout=0.05)
+    bot = bot_class(core_with(core, core.backend, **{**options, **settings}), store, metrics=metrics,
+                    guild_ready_timeout=0.05)
     async with bot:
         task = asyncio.create_task(bot.start(fake.token))
         try:
@@ -104,9 +97,9 @@ def sent_by_bot(fake: FakeDiscord):
 
 
 # ---------------------------------------------------------------- login and commands
-def test_logs_in_and_syncs_its_commands_to_the_configured_guild(answerer, tmp_path):
+def test_logs_in_and_syncs_its_commands_to_the_configured_guild(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             commands = {c["name"]: c for c in fake.commands}
             assert set(commands) == {"willitrun", "ask", "glossary", "error", "compare", "choosegpu", "admin"}
             assert all(c.get("guild_id") == fake.guild_id for c in commands.values())
@@ -116,9 +109,9 @@ def test_logs_in_and_syncs_its_commands_to_the_configured_guild(answerer, tmp_pa
     run(scenario)
 
 
-def test_model_names_autocomplete_from_the_catalog(answerer, tmp_path):
+def test_model_names_autocomplete_from_the_catalog(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             interaction = await fake.autocomplete("willitrun", {"model": "llama 3.1 70"}, focused="model")
             await interaction.wait_done(lambda i: i.choices)
             assert "llama-3.1-70b" in [c["value"] for c in interaction.choices][:3]
@@ -128,11 +121,11 @@ def test_model_names_autocomplete_from_the_catalog(answerer, tmp_path):
 
 
 # ---------------------------------------------------------------- /willitrun
-def test_willitrun_is_answered_at_once_with_the_engines_numbers_and_a_chart(answerer, tmp_path, engine):
+def test_willitrun_is_answered_at_once_with_the_engines_numbers_and_a_chart(core, tmp_path, engine):
     report = engine.size(SizingRequest(model="llama-3.1-70b", gpu="rtx-3090", gpus=2, context=16384))
 
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             interaction = await fake.slash("willitrun", {"model": "llama 3.1 70b", "gpu": "rtx 3090", "gpus": 2,
                                                          "context": 16384})
             await interaction.wait_done()
@@ -149,9 +142,9 @@ def test_willitrun_is_answered_at_once_with_the_engines_numbers_and_a_chart(answ
     run(scenario)
 
 
-def test_an_unknown_gpu_gets_the_closest_names_only_shown_to_the_asker(answerer, tmp_path):
+def test_an_unknown_gpu_gets_the_closest_names_only_shown_to_the_asker(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             interaction = await fake.slash("willitrun", {"model": "llama-3.1-8b", "gpu": "rtx 3900"})
             await interaction.wait_done()
             assert "Closest known" in interaction.answered_text()
@@ -160,9 +153,9 @@ def test_an_unknown_gpu_gets_the_closest_names_only_shown_to_the_asker(answerer,
     run(scenario)
 
 
-def test_a_variant_button_resizes_the_answer_with_one_thing_changed(answerer, tmp_path):
+def test_a_variant_button_resizes_the_answer_with_one_thing_changed(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             first = await fake.slash("willitrun", {"model": "llama-3.1-8b", "gpu": "rtx-3060", "context": 32768})
             await first.wait_done()
             buttons = [c["custom_id"] for row in first.original["components"] for c in row["components"]]
@@ -174,9 +167,9 @@ def test_a_variant_button_resizes_the_answer_with_one_thing_changed(answerer, tm
     run(scenario)
 
 
-def test_feedback_is_recorded_once_per_person(answerer, tmp_path):
+def test_feedback_is_recorded_once_per_person(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path) as bot:
+        async with running(fake, core, tmp_path) as bot:
             question = await fake.user_message("what is the kv cache?", mention_bot=True)
             answer = await answer_to(fake, question)
             for vote in ("fb:up", "fb:down"):
@@ -188,11 +181,11 @@ def test_feedback_is_recorded_once_per_person(answerer, tmp_path):
     run(scenario)
 
 
-def test_buttons_on_an_answer_still_work_after_the_bot_restarts(answerer, tmp_path):
+def test_buttons_on_an_answer_still_work_after_the_bot_restarts(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             answer = await answer_to(fake, await fake.user_message("what is the kv cache?", mention_bot=True))
-        async with running(fake, answerer, tmp_path) as restarted:
+        async with running(fake, core, tmp_path) as restarted:
             click = await fake.click(answer, "fb:up")
             await click.wait_done()
             assert "👍 1" in click.answered_text()
@@ -201,13 +194,13 @@ def test_buttons_on_an_answer_still_work_after_the_bot_restarts(answerer, tmp_pa
     run(scenario)
 
 
-def test_answers_and_feedback_are_counted_in_the_metrics(answerer, tmp_path):
+def test_answers_and_feedback_are_counted_in_the_metrics(core, tmp_path):
     metrics_module = pytest.importorskip("bot.ops.metrics")
     pytest.importorskip("prometheus_client")
     metrics = metrics_module.Metrics()
 
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path, metrics=metrics):
+        async with running(fake, core, tmp_path, metrics=metrics):
             sizing = await answer_to(fake, await fake.user_message("will llama 3.1 8b fit on a 3060 12gb?",
                                                                    mention_bot=True))
             await answer_to(fake, await fake.user_message("what is the kv cache?", mention_bot=True))
@@ -220,11 +213,11 @@ def test_answers_and_feedback_are_counted_in_the_metrics(answerer, tmp_path):
     assert 'willitrun_feedback_total{vote="up"} 1.0' in text
 
 
-def test_compare_shows_the_same_model_on_both_gpus(answerer, tmp_path, engine):
+def test_compare_shows_the_same_model_on_both_gpus(core, tmp_path, engine):
     reports = [engine.size(SizingRequest(model="llama-3.1-8b", gpu=g)) for g in ("rtx-3060", "rtx-4090")]
 
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             interaction = await fake.slash("compare", {"gpu_a": "rtx 3060", "gpu_b": "rtx 4090"})
             await interaction.wait_done()
             text = interaction.answered_text()
@@ -234,13 +227,13 @@ def test_compare_shows_the_same_model_on_both_gpus(answerer, tmp_path, engine):
     run(scenario)
 
 
-def test_choosegpu_lists_the_smallest_hardware_that_runs_the_model(answerer, tmp_path, engine):
+def test_choosegpu_lists_the_smallest_hardware_that_runs_the_model(core, tmp_path, engine):
     from bot.sizing.choose import choose
 
     smallest = choose(engine, "llama-3.1-70b").options[0]
 
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             interaction = await fake.slash("choosegpu", {"model": "llama 3.1 70b"})
             await interaction.wait_done()
             assert "Needs at least" in interaction.answered_text() and smallest.name in interaction.answered_text()
@@ -249,9 +242,9 @@ def test_choosegpu_lists_the_smallest_hardware_that_runs_the_model(answerer, tmp
 
 
 # ---------------------------------------------------------------- the knowledge base
-def test_glossary_shows_the_entry_with_numbered_sources(answerer, tmp_path):
+def test_glossary_shows_the_entry_with_numbered_sources(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             suggest = await fake.autocomplete("glossary", {"term": "kv cach"}, focused="term")
             await suggest.wait_done(lambda i: i.choices)
             assert "kv-cache" in [c["value"] for c in suggest.choices][:3]
@@ -263,9 +256,9 @@ def test_glossary_shows_the_entry_with_numbered_sources(answerer, tmp_path):
     run(scenario)
 
 
-def test_error_finds_the_entry_for_a_pasted_error_message(answerer, tmp_path):
+def test_error_finds_the_entry_for_a_pasted_error_message(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             interaction = await fake.slash("error", {"text": "torch.OutOfMemoryError: CUDA out of memory. Tried to "
                                                              "allocate 2.00 GiB"})
             await interaction.wait_done()
@@ -274,9 +267,9 @@ def test_error_finds_the_entry_for_a_pasted_error_message(answerer, tmp_path):
     run(scenario)
 
 
-def test_show_sources_reveals_the_cited_entries_to_the_one_who_asked(answerer, tmp_path):
+def test_show_sources_reveals_the_cited_entries_to_the_one_who_asked(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path) as bot:
+        async with running(fake, core, tmp_path) as bot:
             question = await fake.user_message("what is the kv cache?", mention_bot=True)
             answer = await answer_to(fake, question)
             click = await fake.click(answer, "src")
@@ -287,9 +280,9 @@ def test_show_sources_reveals_the_cited_entries_to_the_one_who_asked(answerer, t
     run(scenario)
 
 
-def test_questions_the_knowledge_base_cannot_answer_are_recorded(answerer, tmp_path):
+def test_questions_the_knowledge_base_cannot_answer_are_recorded(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path) as bot:
+        async with running(fake, core, tmp_path) as bot:
             question = await fake.user_message("what is the best pizza topping?", mention_bot=True)
             answer = await answer_to(fake, question)
             assert "not in our knowledge base" in message_text(answer)
@@ -300,8 +293,8 @@ def test_questions_the_knowledge_base_cannot_answer_are_recorded(answerer, tmp_p
 
 
 # ---------------------------------------------------------------- /ask
-def test_ask_is_deferred_then_streamed_into_the_reply_at_most_once_a_second(answerer, tmp_path, streaming_server):
-    streaming = with_backend(answerer, OpenAICompatibleBackend(streaming_server.base_url, model="fake-model-7b"))
+def test_ask_is_deferred_then_streamed_into_the_reply_at_most_once_a_second(core, tmp_path, streaming_server):
+    streaming = core_with(core, OpenAICompatibleBackend(streaming_server.base_url, model="fake-model-7b"))
 
     async def scenario(fake: FakeDiscord) -> None:
         async with running(fake, streaming, tmp_path):
@@ -318,9 +311,9 @@ def test_ask_is_deferred_then_streamed_into_the_reply_at_most_once_a_second(answ
     run(scenario)
 
 
-def test_ask_answers_from_the_entries_when_the_model_is_off(answerer, tmp_path):
+def test_ask_answers_from_the_entries_when_the_model_is_off(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             interaction = await fake.slash("ask", {"question": "what does CUDA out of memory mean?"})
             await interaction.wait_done()
             text = interaction.answered_text()
@@ -329,8 +322,8 @@ def test_ask_answers_from_the_entries_when_the_model_is_off(answerer, tmp_path):
     run(scenario)
 
 
-def test_an_expired_interaction_token_still_gets_the_answer_to_the_channel(answerer, tmp_path, streaming_server):
-    streaming = with_backend(answerer, OpenAICompatibleBackend(streaming_server.base_url, model="fake-model-7b"))
+def test_an_expired_interaction_token_still_gets_the_answer_to_the_channel(core, tmp_path, streaming_server):
+    streaming = core_with(core, OpenAICompatibleBackend(streaming_server.base_url, model="fake-model-7b"))
 
     async def scenario(fake: FakeDiscord) -> None:
         async with running(fake, streaming, tmp_path):
@@ -346,9 +339,9 @@ def test_an_expired_interaction_token_still_gets_the_answer_to_the_channel(answe
 
 
 # ---------------------------------------------------------------- questions in channels
-def test_with_threads_on_the_answer_goes_in_a_thread_where_follow_ups_are_answered(answerer, tmp_path):
+def test_with_threads_on_the_answer_goes_in_a_thread_where_follow_ups_are_answered(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path, discord_answer_in_threads=True):
+        async with running(fake, core, tmp_path, discord_answer_in_threads=True):
             await fake.user_message("what is the kv cache?", mention_bot=True)
             await fake.wait_for(lambda: fake.threads and any(m["components"] for m in
                                                                fake.bot_messages(fake.threads[0]["id"])),
@@ -363,9 +356,9 @@ def test_with_threads_on_the_answer_goes_in_a_thread_where_follow_ups_are_answer
     run(scenario)
 
 
-def test_a_mention_is_answered_in_a_reply_that_pings_nobody(answerer, tmp_path):
+def test_a_mention_is_answered_in_a_reply_that_pings_nobody(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             question = await fake.user_message("will llama 3.1 8b fit on a 3060 12gb?", mention_bot=True)
             answer = await answer_to(fake, question)
             assert "Llama 3.1 8B" in message_text(answer)
@@ -376,9 +369,9 @@ def test_a_mention_is_answered_in_a_reply_that_pings_nobody(answerer, tmp_path):
     run(scenario)
 
 
-def test_a_reply_to_a_sizing_answer_reuses_its_request(answerer, tmp_path):
+def test_a_reply_to_a_sizing_answer_reuses_its_request(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             question = await fake.user_message("will llama 3.1 70b fit on two 3090s?", mention_bot=True)
             first = await answer_to(fake, question)
             follow_up = await fake.user_message("what about 32k context?", reply_to=first, reply_ping=False)
@@ -388,9 +381,9 @@ def test_a_reply_to_a_sizing_answer_reuses_its_request(answerer, tmp_path):
     run(scenario)
 
 
-def test_listen_mode_answers_confident_questions_and_ignores_chit_chat(answerer, tmp_path):
+def test_listen_mode_answers_confident_questions_and_ignores_chit_chat(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             mode = await fake.slash("admin", {"mode": "listen"}, subcommand="mode", user=fake.owner_user)
             await mode.wait_done()
             assert "listen" in mode.answered_text(), mode.answered_text()
@@ -404,9 +397,9 @@ def test_listen_mode_answers_confident_questions_and_ignores_chit_chat(answerer,
     run(scenario)
 
 
-def test_a_forum_post_in_a_listening_forum_is_answered_in_its_thread(answerer, tmp_path):
+def test_a_forum_post_in_a_listening_forum_is_answered_in_its_thread(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path) as bot:
+        async with running(fake, core, tmp_path) as bot:
             bot.store.set_channel_mode(int(fake.forum_channel_id), "listen")
             thread, post = await fake.user_forum_post("Will llama 3.1 8b fit on my GPU?", "I have an rtx 3060.")
             answer = await answer_to(fake, post)
@@ -416,26 +409,40 @@ def test_a_forum_post_in_a_listening_forum_is_answered_in_its_thread(answerer, t
     run(scenario)
 
 
-def test_an_admin_can_reload_the_knowledge_base_and_see_the_index(answerer, tmp_path):
-    entries = len(answerer.retriever.kb.entries)
+def test_an_admin_reload_of_a_changed_knowledge_folder_changes_routing_without_a_restart(core, tmp_path):
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE, knowledge)
+    own = open_core(core.settings.model_copy(update={"knowledge_dir": knowledge, "index_dir": tmp_path / "index"}),
+                    backend=None, embedder=core.retriever.embedder)
+    entries = len(own.kb.entries)
 
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, with_backend(answerer, None), tmp_path) as bot:
-            before = bot.answerer.retriever
+        async with running(fake, own, tmp_path) as bot:
+            mode = await fake.slash("admin", {"mode": "listen"}, subcommand="mode", user=fake.owner_user)
+            await mode.wait_done()
+            unknown = await fake.user_message("what is a zorbix cache?")
+            await asyncio.sleep(1.0)
+            assert replies_to(fake, unknown) == []           # not a word the bot knows: silence in listen mode
+
+            before = bot.core
+            (knowledge / "glossary" / "zorbix-cache.md").write_text(NEW_ENTRY)
             reload = await fake.slash("admin", subcommand="reload", user=fake.owner_user)
-            await reload.wait_done(timeout=30)
-            assert f"Reloaded {entries} entries" in reload.answered_text() and reload.ephemeral
-            assert bot.answerer.retriever is not before
+            await reload.wait_done(timeout=60)
+            assert f"Reloaded {entries + 1} entries" in reload.answered_text() and reload.ephemeral
+            assert bot.core is not before and bot.core.retriever is not before.retriever
+
+            known = await fake.user_message("what is a zorbix cache?")
+            assert "Zorbix cache" in message_text(await answer_to(fake, known))
             status = await fake.slash("admin", subcommand="index", user=fake.owner_user)
             await status.wait_done()
-            assert f"Knowledge base: {entries} entries" in status.answered_text()
+            assert f"Knowledge base: {entries + 1} entries" in status.answered_text()
 
-    run(scenario)
+    run(scenario, timeout=90)
 
 
-def test_admin_commands_need_the_manage_server_permission(answerer, tmp_path):
+def test_admin_commands_need_the_manage_server_permission(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path) as bot:
+        async with running(fake, core, tmp_path) as bot:
             attempt = await fake.slash("admin", {"mode": "listen"}, subcommand="mode", user=fake.user)
             await attempt.wait_done()
             assert "Manage Server" in attempt.answered_text() and attempt.ephemeral
@@ -444,9 +451,9 @@ def test_admin_commands_need_the_manage_server_permission(answerer, tmp_path):
     run(scenario)
 
 
-def test_bots_and_webhooks_are_ignored(answerer, tmp_path):
+def test_bots_and_webhooks_are_ignored(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             await fake.user_message("what is gguf?", mention_bot=True, author_is_bot=True)
             await fake.user_message("what is gguf?", mention_bot=True, webhook_id="123456789")
             human = await fake.user_message("what is gguf?", mention_bot=True)
@@ -457,9 +464,9 @@ def test_bots_and_webhooks_are_ignored(answerer, tmp_path):
     run(scenario)
 
 
-def test_without_the_message_content_intent_mentions_still_work(answerer, tmp_path):
+def test_without_the_message_content_intent_mentions_still_work(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path, discord_message_content=False):
+        async with running(fake, core, tmp_path, discord_message_content=False):
             assert not fake.intents & (1 << 15)
             question = await fake.user_message("what is gguf?", mention_bot=True)
             assert "GGUF" in message_text(await answer_to(fake, question))
@@ -467,11 +474,11 @@ def test_without_the_message_content_intent_mentions_still_work(answerer, tmp_pa
     run(scenario, message_content_allowed=False)
 
 
-def test_a_refused_message_content_intent_is_a_clear_startup_error(answerer, tmp_path):
+def test_a_refused_message_content_intent_is_a_clear_startup_error(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
         fake.close_code_on_identify = 4014
         with pytest.raises(StartupError) as refused:
-            async with running(fake, answerer, tmp_path):
+            async with running(fake, core, tmp_path):
                 pass
         assert str(refused.value) == MESSAGE_CONTENT_REFUSED
         assert "Message Content Intent" in MESSAGE_CONTENT_REFUSED
@@ -481,9 +488,9 @@ def test_a_refused_message_content_intent_is_a_clear_startup_error(answerer, tmp
 
 
 # ---------------------------------------------------------------- platform rules and load
-def test_a_rate_limited_reply_is_retried(answerer, tmp_path):
+def test_a_rate_limited_reply_is_retried(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             fake.rate_limit_next("POST", f"/channels/{fake.channel_id}/messages", retry_after=0.3)
             question = await fake.user_message("what is gguf?", mention_bot=True)
             await answer_to(fake, question)
@@ -494,9 +501,9 @@ def test_a_rate_limited_reply_is_retried(answerer, tmp_path):
     run(scenario)
 
 
-def test_after_a_reconnect_the_bot_resumes_and_keeps_answering(answerer, tmp_path):
+def test_after_a_reconnect_the_bot_resumes_and_keeps_answering(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             await fake.send_reconnect()
             await fake.wait_for(lambda: fake.resumes == 1, 10, what="RESUME")
             question = await fake.user_message("what is gguf?", mention_bot=True)
@@ -506,12 +513,12 @@ def test_after_a_reconnect_the_bot_resumes_and_keeps_answering(answerer, tmp_pat
     run(scenario)
 
 
-def test_twenty_questions_at_once_are_all_answered(answerer, tmp_path):
+def test_twenty_questions_at_once_are_all_answered(core, tmp_path):
     questions = ["what is gguf?", "what is the kv cache?", "will llama 3.1 8b fit on a 3060 12gb?",
                  "what does CUDA out of memory mean?", "what is flash attention?"]
 
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             people = [fake.make_user(f"person{i}") for i in range(20)]
             asked = await asyncio.gather(*(fake.user_message(questions[i % len(questions)], mention_bot=True,
                                                              author=person) for i, person in enumerate(people)))
@@ -521,10 +528,10 @@ def test_twenty_questions_at_once_are_all_answered(answerer, tmp_path):
     run(scenario, timeout=60)
 
 
-def test_every_message_the_bot_sends_has_allowed_mentions_and_fits_discord(answerer, tmp_path, streaming_server):
+def test_every_message_the_bot_sends_has_allowed_mentions_and_fits_discord(core, tmp_path, streaming_server):
     streaming_server.pieces = ["@everyone " + "x" * 300 + " " for _ in range(10)]   # 3,000 characters of text
     streaming_server.seconds_between_pieces = 0.05
-    streaming = with_backend(answerer, OpenAICompatibleBackend(streaming_server.base_url, model="fake-model-7b"))
+    streaming = core_with(core, OpenAICompatibleBackend(streaming_server.base_url, model="fake-model-7b"))
 
     async def scenario(fake: FakeDiscord) -> None:
         async with running(fake, streaming, tmp_path):
@@ -545,9 +552,9 @@ def test_every_message_the_bot_sends_has_allowed_mentions_and_fits_discord(answe
     run(scenario)
 
 
-def test_an_interaction_that_arrives_too_late_to_answer_is_dropped(answerer, tmp_path):
+def test_an_interaction_that_arrives_too_late_to_answer_is_dropped(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path):
+        async with running(fake, core, tmp_path):
             fake.ids.lag_s = 5.0            # created 5 s ago: Discord's 3 s window is already over
             late = await fake.slash("willitrun", {"model": "llama-3.1-8b", "gpu": "rtx-4090"})
             fake.ids.lag_s = 0.0
@@ -574,9 +581,9 @@ class BotWithALongAnswer(WillItRunBot):
         await super().setup_hook()
 
 
-def test_a_long_answer_is_sent_as_several_messages_the_rest_as_silent_followups(answerer, tmp_path):
+def test_a_long_answer_is_sent_as_several_messages_the_rest_as_silent_followups(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path, bot_class=BotWithALongAnswer):
+        async with running(fake, core, tmp_path, bot_class=BotWithALongAnswer):
             interaction = await fake.slash("long")
             expected = len(text_posts(LONG_ANSWER))
             assert expected >= 3
@@ -589,9 +596,9 @@ def test_a_long_answer_is_sent_as_several_messages_the_rest_as_silent_followups(
     run(scenario)
 
 
-def test_a_question_over_the_length_limit_is_refused_politely(answerer, tmp_path):
+def test_a_question_over_the_length_limit_is_refused_politely(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path, max_question_chars=100):
+        async with running(fake, core, tmp_path, max_question_chars=100):
             interaction = await fake.slash("ask", {"question": "why " * 60})
             await interaction.wait_done()
             assert "at most 100" in interaction.answered_text() and interaction.ephemeral
@@ -599,9 +606,9 @@ def test_a_question_over_the_length_limit_is_refused_politely(answerer, tmp_path
     run(scenario)
 
 
-def test_a_second_question_inside_the_cooldown_is_refused_politely(answerer, tmp_path):
+def test_a_second_question_inside_the_cooldown_is_refused_politely(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
-        async with running(fake, answerer, tmp_path, discord_cooldown_s=30):
+        async with running(fake, core, tmp_path, discord_cooldown_s=30):
             first = await fake.slash("ask", {"question": "what is gguf?"})
             second = await fake.slash("ask", {"question": "what is the kv cache?"})
             await first.wait_done()
@@ -612,10 +619,10 @@ def test_a_second_question_inside_the_cooldown_is_refused_politely(answerer, tmp
 
 
 # ---------------------------------------------------------------- the real bundled model
-def test_ask_with_the_real_bundled_model(answerer, tmp_path, smollm2_gguf):
+def test_ask_with_the_real_bundled_model(core, tmp_path, smollm2_gguf):
     from bot.llm.local import LocalLlamaBackend
 
-    local = with_backend(answerer, LocalLlamaBackend(smollm2_gguf, n_ctx=2048, n_threads=2))
+    local = core_with(core, LocalLlamaBackend(smollm2_gguf, n_ctx=2048, n_threads=2))
 
     async def scenario(fake: FakeDiscord) -> None:
         async with running(fake, local, tmp_path):

@@ -3,11 +3,20 @@ Discord's limits, numbered source links, and sizing embeds that carry the engine
 import re
 
 import pytest
+from conftest import KNOWLEDGE
 
 from bot.answer.schema import Answer, Source
 from bot.discord.limits import CONTENT, EMBED_TOTAL, embed_length, embed_problems, fit_embed
-from bot.discord.render import (compare_post, choose_post, entry_post, knowledge_text, post_as_text, render_answer,
-                                sizing_post, streaming_preview)
+from bot.discord.render import (
+    choose_post,
+    compare_post,
+    entry_post,
+    knowledge_text,
+    post_as_text,
+    render_answer,
+    sizing_post,
+    streaming_preview,
+)
 from bot.discord.splitting import split_message
 from bot.kb.load import load_knowledge
 from bot.sizing.choose import choose
@@ -157,7 +166,7 @@ def test_choose_lists_the_smallest_setup_first(engine):
 
 # ---------------------------------------------------------------- entries and limits
 def test_every_knowledge_entry_renders_within_limits():
-    kb, _ = load_knowledge()
+    kb, _ = load_knowledge(KNOWLEDGE)
     for entry in kb.entries.values():
         embeds = entry_post(entry).embeds
         assert embed_problems(embeds) == [], entry.id

@@ -56,7 +56,7 @@ def problems_of(kb_dir):
 
 
 def test_the_real_knowledge_base_has_no_problems():
-    kb, problems = load_knowledge()
+    kb, problems = load_knowledge(KNOWLEDGE)
     assert problems == []
     assert len(kb.entries) >= 169
 
@@ -125,6 +125,6 @@ def test_kb_check_exits_non_zero_on_problems(tmp_path):
 
 
 def test_kb_show_finds_an_entry_by_alias_and_renders_sources():
-    kb, _ = load_knowledge()
+    kb, _ = load_knowledge(KNOWLEDGE)
     text = render_entry(kb.find("Q4_K_M"))
     assert text.startswith("# Q4_K_M") and "Sources:" in text

@@ -1,5 +1,4 @@
 """KV cache sizes against worked examples derived from llama.cpp's allocation (src/llama-kv-cache.cpp)."""
-import pytest
 
 from bot.sizing.kv_cache import kv_bytes_per_layer
 

@@ -7,12 +7,12 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from fake_openai import FakeOpenAIServer
 
 from bot.llm.base import LLMError, LLMTimeout
 from bot.llm.factory import make_backend
 from bot.llm.openai_http import OpenAICompatibleBackend
 from bot.settings import Settings
-from fake_openai import FakeOpenAIServer
 
 QUESTION = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "content": "What is a GGUF?"}]
 

@@ -15,17 +15,17 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 import yaml
+from fake_openai import FakeOpenAIServer
 
 from bot.answer.schema import Answer
+from bot.cli.main import main as ops_main
 from bot.errors import WillItRunError
 from bot.kb.load import load_knowledge
 from bot.ops import health
-from bot.ops.cli import main as ops_main
 from bot.ops.invite import build_invite
 from bot.ops.logs import setup_logging
 from bot.ops.metrics import Metrics, NullMetrics, metrics_from_settings, start_metrics_server
 from bot.settings import REPO_ROOT, Settings
-from fake_openai import FakeOpenAIServer
 
 
 def settings_for(tmp_path: Path, **overrides) -> Settings:

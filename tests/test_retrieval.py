@@ -186,12 +186,15 @@ def test_a_missing_embedding_model_directory_says_what_to_do(tmp_path):
 
 def test_a_malformed_entry_is_skipped_and_named_while_the_rest_is_searchable(small_kb_dir, tmp_path, embedder,
                                                                               caplog):
-    from bot.retrieval import open_retriever
+    from bot.core import open_core
     from bot.settings import Settings
 
+    shutil.copytree(KNOWLEDGE / "catalog", small_kb_dir / "catalog")
     (small_kb_dir / "glossary" / "broken.md").write_text("---\nid: broken\ntitle: [unclosed\n---\nbody\n")
     with caplog.at_level(logging.WARNING):
-        small, _ = open_retriever(Settings(knowledge_dir=small_kb_dir, index_dir=tmp_path / "index"))
+        core = open_core(Settings(knowledge_dir=small_kb_dir, index_dir=tmp_path / "index"), backend=None,
+                         embedder=embedder)
+        small = core.retriever
     assert "broken.md" in caplog.text
     assert small.search("what does q4_k_m mean").results[0].id == "q4-k-m"
 

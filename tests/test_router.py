@@ -4,12 +4,13 @@ Real catalog and knowledge base, no mocks."""
 import pytest
 
 from bot.errors import InvalidRequestError
-from bot.routing import LISTEN_THRESHOLD, GpuRef, Router, to_sizing_request
+from bot.routing import LISTEN_THRESHOLD, DomainVocabulary, GpuRef, Router, to_sizing_request
+from bot.routing.classify import knowledge_phrases
 
 
 @pytest.fixture(scope="module")
-def router(catalog):
-    return Router(catalog)
+def router(catalog, kb):
+    return Router(catalog, DomainVocabulary.build(catalog, knowledge_phrases(kb)))
 
 
 def sizing_of(router, text):
@@ -311,41 +312,41 @@ def test_a_knowledge_question_after_a_sizing_answer_stays_knowledge(router, prev
 
 
 # -- into the sizing engine -----------------------------------------------------------------------------------
-def test_a_routed_question_gives_a_real_sizing_report(router, engine):
+def test_a_routed_question_gives_a_real_sizing_report(router, engine, catalog):
     fields = sizing_of(router, "will llama 3.1 70b run on 2x 3090 at 8k context?")
-    report = engine.size(to_sizing_request(fields))
+    report = engine.size(to_sizing_request(fields, catalog))
     assert report.model.id == "llama-3.1-70b"
     assert report.hardware == "2x NVIDIA GeForce RTX 3090"
     assert report.context == 8192 and report.quant == "Q4_K_M"
     assert report.verdict == "fits"
 
 
-def test_a_mac_question_is_sized_with_its_stated_memory(router, engine):
-    request = to_sizing_request(sizing_of(router, "m3 max 64gb enough for qwen2.5 32b?"))
+def test_a_mac_question_is_sized_with_its_stated_memory(router, engine, catalog):
+    request = to_sizing_request(sizing_of(router, "m3 max 64gb enough for qwen2.5 32b?"), catalog)
     assert request.gpu == "apple-m3-max-40c" and request.memory_gb == 64
     assert engine.size(request).hardware.endswith("64GB")
 
 
-def test_a_discrete_card_does_not_pass_its_memory(router):
-    request = to_sizing_request(sizing_of(router, "will llama 3.1 8b fit on a 3090?"))
+def test_a_discrete_card_does_not_pass_its_memory(router, catalog):
+    request = to_sizing_request(sizing_of(router, "will llama 3.1 8b fit on a 3090?"), catalog)
     assert request.gpu == "rtx-3090" and request.memory_gb is None
 
 
-def test_a_bare_card_leaves_gpu_empty_and_passes_its_memory(router):
-    request = to_sizing_request(sizing_of(router, "i have a 12gb card, can i run gemma 2 27b?"))
+def test_a_bare_card_leaves_gpu_empty_and_passes_its_memory(router, catalog):
+    request = to_sizing_request(sizing_of(router, "i have a 12gb card, can i run gemma 2 27b?"), catalog)
     assert request.gpu is None and request.memory_gb == 12
 
 
-def test_a_cpu_only_question_is_sized_on_system_ram(router, engine):
-    request = to_sizing_request(sizing_of(router, "cpu only with 64gb ram, can i run qwen3 30b a3b?"))
+def test_a_cpu_only_question_is_sized_on_system_ram(router, engine, catalog):
+    request = to_sizing_request(sizing_of(router, "cpu only with 64gb ram, can i run qwen3 30b a3b?"), catalog)
     assert request.gpu is None and request.ram_gb == 64
     assert engine.size(request).verdict == "cpu_only"
 
 
-def test_a_question_without_a_known_model_asks_the_user_to_name_one(router):
+def test_a_question_without_a_known_model_asks_the_user_to_name_one(router, catalog):
     fields = sizing_of(router, "can my 3060 handle a 70b model?")
     with pytest.raises(InvalidRequestError, match="70b"):
-        to_sizing_request(fields)
+        to_sizing_request(fields, catalog)
 
 
 # -- interface ------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The number guard: generated text may only state facts its sources state.
+"""The guard: the one place that decides whether a model's text may be shown, as a streamed preview or as the final
+answer. Generated text may only state facts its sources state.
 
 A "fact" is anything a small model likes to invent and a reader would act on: a number (with its unit, or in words),
 a version, a command-line flag, a quantization name or an environment variable. Every fact in the generated answer
@@ -8,6 +9,11 @@ the caller answers from the entries themselves instead.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+
+from bot.answer.prompt import clean_generated
+
+MIN_GENERATED_CHARS = 20     # shorter than this is not an answer, whatever it says
 
 _UNIT = r"(?:[kmgt]i?b|[kmgt]|tb|bits?|bpw|b|%|ms|s|w|x|tok/s|t/s|tokens?|layers?|gb/s|tflops|hz|ghz|mhz|k)"
 _FACT_PATTERNS = [
@@ -109,3 +115,38 @@ def problems(answer: str, sources: list[str], question: str = "") -> list[str]:
     if words and len(invented) / len(set(words)) > MAX_NEW_WORD_SHARE:
         found.append("words the sources do not use: " + ", ".join(invented[:5]))
     return found
+
+
+def whole_sentences(text: str) -> str:
+    """Text cut off by the token limit ends mid-sentence: keep what ends a sentence, if that is most of it."""
+    if not text or text[-1] in ".!?`)\n":
+        return text
+    end = max(text.rfind(". "), text.rfind(".\n"), text.rfind("! "), text.rfind("? "))
+    return text[:end + 1] if end >= len(text) // 2 else text
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The guard's decision on a model's final text: `text` is what may be shown when `kept`, else `reason` says
+    why the entries' own text is shown instead."""
+    kept: bool
+    text: str
+    reason: str | None = None
+
+
+def judge(generated: str, sources: list[str], question: str = "") -> Verdict:
+    """Keep the model's final text only when it is a usable, faithful rephrasing of `sources`."""
+    text = whole_sentences(clean_generated(generated or ""))
+    if len(text) < MIN_GENERATED_CHARS:
+        return Verdict(False, text, "the model gave no usable text")
+    found = problems(text, sources, question)
+    if found:
+        return Verdict(False, text, "the model's text failed the guard: " + "; ".join(found))
+    return Verdict(True, text)
+
+
+def preview(partial: str, sources: list[str]) -> str | None:
+    """What a reader may see of text still streaming in, or None once it states a fact the sources do not (then
+    previews stop, and the final answer will come from the entries)."""
+    shown = clean_generated(partial)
+    return None if unsupported_facts(shown, sources) else shown

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-from bot.kb.schema import Entry
 from bot.answer.sources import numbered_sources
+from bot.kb.schema import Entry
 
 SYSTEM = (
     "You help people run AI models on their own computers. Answer the question using only the numbered sources. "

@@ -30,7 +30,7 @@ class Source(BaseModel):
     url: str | None = None          # the entry's first reference, for readers who want the primary source
 
     @classmethod
-    def of(cls, entry: Entry) -> "Source":
+    def of(cls, entry: Entry) -> Source:
         """An entry as answers cite it: its first reference is the link."""
         url = str(entry.meta.sources[0].url) if entry.meta.sources else None
         return cls(id=entry.id, title=entry.title, kind="error" if entry.kind == "errors" else "glossary", url=url)

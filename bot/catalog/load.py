@@ -13,8 +13,6 @@ from rapidfuzz import fuzz, process
 from bot.catalog.schema import FileType, Hardware, Model, QuantCatalog, TensorType
 from bot.errors import CatalogError, UnknownNameError
 
-DEFAULT_KNOWLEDGE_DIR = Path(__file__).resolve().parents[2] / "knowledge"
-
 
 def normalize(name: str) -> str:
     """'RTX-3090 Ti' and 'rtx3090ti' are the same name to a person; make them the same key."""
@@ -86,13 +84,8 @@ class Catalog:
         try:
             return self._ttypes[name.upper()]
         except KeyError:
-            raise UnknownNameError("tensor type", name, [n for n in self._ttypes if n.startswith(name.upper()[:2])][:5])
-
-    def hardware_names(self) -> list[str]:
-        return [h.id for h in self.hardware]
-
-    def model_names(self) -> list[str]:
-        return [m.id for m in self.models]
+            close = [n for n in self._ttypes if n.startswith(name.upper()[:2])][:5]
+            raise UnknownNameError("tensor type", name, close) from None
 
 
 def _read_yaml(path: Path, problems: list[str]):
@@ -139,7 +132,7 @@ def _duplicate_names(items, names_of, path_label: str, problems: list[str]):
             seen.setdefault(k, item.id)
 
 
-def load_catalog_checked(knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR) -> tuple[Catalog | None, list[str]]:
+def load_catalog_checked(knowledge_dir: Path) -> tuple[Catalog | None, list[str]]:
     """Validate everything and return (catalog, problems); the catalog is None when anything is wrong."""
     problems: list[str] = []
     root = Path(knowledge_dir) / "catalog"
@@ -171,7 +164,7 @@ def load_catalog_checked(knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR) -> tuple[C
 
 
 @lru_cache(maxsize=4)
-def load_catalog(knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR) -> Catalog:
+def load_catalog(knowledge_dir: Path) -> Catalog:
     """The validated catalog, read once per process; raises CatalogError naming every bad file and field."""
     catalog, problems = load_catalog_checked(Path(knowledge_dir))
     if catalog is None:

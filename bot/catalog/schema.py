@@ -27,6 +27,8 @@ class Hardware(_Strict):
     compute_capability: str | None = None
     gfx_target: str | None = None
     release_year: int | None = None
+    # board power (TDP / TGP) as the maker states it; comparisons show it
+    tdp_w: float | None = Field(default=None, gt=0)
     sources: list[str] = Field(min_length=1)
 
     @property
@@ -79,6 +81,10 @@ class Model(_Strict):
     moe: MoE | None = None
     # the file type most published GGUFs of this model use (gpt-oss ships MXFP4 experts)
     default_quant: str | None = None
+    # fine-tunes and merges people name that keep this model's tensor shapes; they are sized as this model
+    finetunes: list[str] = []
+    # vision models: size of the projector (mmproj) file at f16, in MB, from a published GGUF repository
+    mmproj_mb: float | None = Field(default=None, gt=0)
     sources: list[str] = Field(min_length=1)
 
     @field_validator("kv_heads")

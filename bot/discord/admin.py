@@ -1,6 +1,6 @@
-"""/admin: for people who may manage the server. Reload the knowledge base, show the index, set a channel's mode
-(off / mention / listen), sync the commands. Hidden from everyone else by default permissions, and checked again
-here, because a server can override default permissions."""
+"""/admin: for people who may manage the server. Reload the knowledge base and catalogs, show the index, set a
+channel's mode (off / mention / listen), sync the commands. Hidden from everyone else by default permissions, and
+checked again here, because a server can override default permissions."""
 from __future__ import annotations
 
 import asyncio
@@ -23,27 +23,16 @@ MODE_WORDS = {"off": "I stay silent here (slash commands still work).",
               "listen": "I answer questions I am confident about, and mentions; I stay silent otherwise."}
 
 
-def reload_retriever(bot: WillItRunBot):
-    """Read the knowledge base again and bring the index up to date, reusing the loaded embedding model."""
-    from bot.kb.load import load_knowledge
-    from bot.retrieval.search import Retriever
-
-    settings = bot.settings
-    kb, problems = load_knowledge(settings.knowledge_dir, required=None)
-    retriever, stats = Retriever.open(kb, settings.index_dir, bot.answerer.retriever.embedder)
-    return retriever, stats, problems
-
-
 def index_status(bot: WillItRunBot) -> str:
-    retriever = bot.answerer.retriever
-    entries = list(retriever.kb.entries.values())
+    core = bot.core
+    retriever = core.retriever
+    entries = list(core.kb.entries.values())
     glossary = sum(e.kind == "glossary" for e in entries)
     lines = [f"Knowledge base: {len(entries)} entries ({glossary} glossary, {len(entries) - glossary} errors)",
              f"Search index: {len(retriever.dense.passages)} passages, embedding model {retriever.dense.model} "
              f"({retriever.dense.dimensions} dimensions)",
-             f"Catalog: {len(bot.answerer.catalog.models)} models, {len(bot.answerer.catalog.hardware)} GPUs and "
-             "other hardware",
-             f"Language model: {bot.answerer.backend.name if bot.answerer.backend else 'off (answers from entries)'}"]
+             f"Catalog: {len(core.catalog.models)} models, {len(core.catalog.hardware)} GPUs and other hardware",
+             f"Language model: {core.backend.name if core.backend else 'off (answers from entries)'}"]
     if bot.queue is not None:
         lines.append(f"Waiting for the model: {bot.queue.waiting} (at most {bot.queue.max_waiting})")
     reloaded = bot.index_reloaded_at
@@ -64,13 +53,17 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Manage the
             raise app_commands.MissingPermissions(["manage_guild"])
         return True
 
-    @app_commands.command(name="reload", description="Read the knowledge base again and update the search index.")
+    @app_commands.command(name="reload", description="Read the knowledge base and catalogs again and update the "
+                                                     "search index.")
     async def reload(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        retriever, stats, problems = await asyncio.to_thread(reload_retriever, self.bot)
-        self.bot.answerer.retriever = retriever
-        self.bot.index_reloaded_at = dt.datetime.now(dt.timezone.utc)
-        text = (f"Reloaded {len(retriever.kb.entries)} entries; index {stats.reason}: {stats.embedded} passages "
+        # a whole new core (knowledge base, catalogs, index, router); questions in flight finish on the old one
+        core = await asyncio.to_thread(self.bot.core.reload)
+        stats = await asyncio.to_thread(lambda: core.index_stats)
+        self.bot.core = core
+        self.bot.index_reloaded_at = dt.datetime.now(dt.UTC)
+        problems = core.kb_problems
+        text = (f"Reloaded {len(core.kb.entries)} entries; index {stats.reason}: {stats.embedded} passages "
                 f"embedded, {stats.removed} removed, {stats.total} in all ({stats.seconds:.1f} s).")
         if problems:
             text += f"\n{len(problems)} file(s) skipped, see `willitrun kb check`: " + "; ".join(problems[:3])[:1500]

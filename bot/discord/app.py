@@ -1,5 +1,6 @@
-"""The bot: a thin discord.py Bot that holds the core (Answerer, generation queue, store), sets the safety defaults
-once, loads one extension per concern, and turns a refused login into a message the operator can act on."""
+"""The bot: a thin discord.py Bot that holds the core (bot.core.Core), the generation queue and the store, sets the
+safety defaults once, loads one extension per concern, and turns a refused login into a message the operator can
+act on."""
 from __future__ import annotations
 
 import asyncio
@@ -13,18 +14,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.answer.pipeline import Answerer
+from bot.core import Core
 from bot.discord.error_replies import tell_interaction_user, user_message_for
+from bot.discord.interactions import too_late
 from bot.discord.store import Store
+from bot.discord.views import DYNAMIC_ITEMS
 from bot.llm.queue import GenerationQueue
 from bot.ops.metrics import MetricsRecorder, NullMetrics
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 EXTENSIONS = ("bot.discord.commands", "bot.discord.listener", "bot.discord.admin")
-# Discord invalidates an interaction 3 s after it was created; one older than this when it reaches us cannot be
-# answered in time, and answering it anyway earns a 404 (BallsDex drops them the same way)
-MAX_INTERACTION_AGE_S = 2.8
 SHUTDOWN_GRACE_S = 5.0    # how long a stopping bot waits for answers under way
 
 MESSAGE_CONTENT_REFUSED = (
@@ -37,19 +37,6 @@ TOKEN_REFUSED = "Discord refused the token in DISCORD_TOKEN: copy the bot token 
 
 class StartupError(Exception):
     """The bot cannot start; the message tells the operator what to change."""
-
-
-def interaction_age(interaction: discord.Interaction) -> float:
-    """Seconds since Discord created the interaction (from its snowflake id)."""
-    return (discord.utils.utcnow() - interaction.created_at).total_seconds()
-
-
-def too_late(interaction: discord.Interaction) -> bool:
-    if interaction_age(interaction) > MAX_INTERACTION_AGE_S:
-        log.warning("dropped interaction %s: it arrived %.1f s after it was created", interaction.id,
-                    interaction_age(interaction))
-        return True
-    return False
 
 
 class AnswerTree(app_commands.CommandTree):
@@ -71,10 +58,11 @@ def build_intents(settings: Settings) -> discord.Intents:
 
 
 class WillItRunBot(commands.Bot):
-    def __init__(self, settings: Settings, answerer: Answerer, store: Store, metrics: MetricsRecorder | None = None,
-                 **client_options):
-        """`client_options` go to discord.py's Client (tests pass guild_ready_timeout). `metrics`: where answers,
-        feedback and the queue depth are counted (bot.ops.metrics; nothing by default)."""
+    def __init__(self, core: Core, store: Store, metrics: MetricsRecorder | None = None, **client_options):
+        """`core` answers every question; /admin reload replaces it whole (bot.core). `client_options` go to
+        discord.py's Client (tests pass guild_ready_timeout). `metrics`: where answers, feedback and the queue depth
+        are counted (bot.ops.metrics; nothing by default)."""
+        settings = core.settings
         super().__init__(
             command_prefix=commands.when_mentioned,   # unused: no prefix commands, mentions are questions
             help_command=None,
@@ -86,11 +74,11 @@ class WillItRunBot(commands.Bot):
             **client_options,
         )
         self.settings = settings
-        self.answerer = answerer
+        self.core = core
         self.store = store
         self.metrics: MetricsRecorder = metrics or NullMetrics()
         self.queue: GenerationQueue | None = None
-        self.started_at = dt.datetime.now(dt.timezone.utc)
+        self.started_at = dt.datetime.now(dt.UTC)
         self.index_reloaded_at: dt.datetime | None = None
         self._answering: set[asyncio.Task] = set()
         self.chart_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart")
@@ -105,13 +93,11 @@ class WillItRunBot(commands.Bot):
         return self._question_cooldowns.update_rate_limit(user_id)
 
     async def setup_hook(self) -> None:
-        if self.answerer.backend is not None:
-            self.queue = GenerationQueue(self.answerer.backend, max_waiting=self.settings.llm_queue_max_waiting)
+        if self.core.backend is not None:
+            self.queue = GenerationQueue(self.core.backend, max_waiting=self.settings.llm_queue_max_waiting)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         # buttons on answers sent before a restart: discord.py only knows a dynamic item once it is registered
-        from bot.discord.views import DYNAMIC_ITEMS     # views import this module (too_late)
-
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         if self.settings.discord_sync_commands:
             # once per start, never in on_ready (which fires again after every reconnect)

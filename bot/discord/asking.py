@@ -7,10 +7,11 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from bot.answer.pipeline import answer_async
 from bot.answer.schema import Answer
 from bot.catalog.load import Catalog
 from bot.charts import chart_alt_text, memory_breakdown_chart
-from bot.discord.render import Post, render_answer, sizing_post
+from bot.discord.render import Post, chart_report, render_answer, sizing_post
 from bot.discord.store import AnswerRecord
 from bot.errors import WillItRunError
 from bot.routing.schema import SizingFields, to_sizing_request
@@ -33,9 +34,10 @@ async def answer_question(bot: WillItRunBot, question: str, *, previous: SizingF
                           on_position: Callable[[int], None] | None = None, explicit: bool = True) -> Answer:
     """The core's Answer, cut off after `discord_answer_timeout_s` (TimeoutError): an interaction token lives 15
     minutes, and a question stuck behind a busy model must not outlive it."""
-    # without a language model bot.queue is None and the answer comes from the entries
-    work = bot.answerer.answer_async(question, bot.queue, previous=previous, on_text=on_text,
-                                     on_position=on_position, explicit=explicit)
+    # without a language model bot.queue is None and the answer comes from the entries; the core is read once, so
+    # an /admin reload during the answer does not mix two cores
+    work = answer_async(bot.core, bot.queue, question, previous=previous, on_text=on_text,
+                        on_position=on_position, explicit=explicit)
     if bot.queue is not None:
         bot.metrics.set_queue_depth(bot.queue.waiting + 1)
     try:
@@ -63,15 +65,16 @@ async def chart_for(bot: WillItRunBot, report: SizingReport, budget_s: float = C
 
 async def posts_for(bot: WillItRunBot, answer: Answer, chart_budget_s: float = DEFERRED_CHART_SECONDS
                     ) -> list[Post]:
-    if answer.kind == "sizing" and answer.sizing is not None:
-        return render_answer(answer, *await chart_for(bot, answer.sizing, chart_budget_s))
+    report = chart_report(answer)
+    if report is not None:
+        return render_answer(answer, *await chart_for(bot, report, chart_budget_s))
     return render_answer(answer)
 
 
 async def sized_post(bot: WillItRunBot, request: SizingRequest, chart_budget_s: float = CHART_SECONDS
                      ) -> tuple[SizingReport, Post]:
     """Size `request` with the engine (raises WillItRunError for the user) and render it with its chart."""
-    report = await asyncio.to_thread(bot.answerer.engine.size, request)
+    report = await asyncio.to_thread(bot.core.engine.size, request)
     return report, sizing_post(report, *await chart_for(bot, report, chart_budget_s))
 
 

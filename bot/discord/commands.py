@@ -14,14 +14,30 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.catalog.schema import Model
-from bot.discord.app import MAX_INTERACTION_AGE_S, interaction_age
-from bot.discord.asking import (CHART_SECONDS, DEFERRED_CHART_SECONDS, answer_question, chart_for, position_text,
-                                posts_for, record_of, remember)
-from bot.discord.error_replies import cooldown_message, user_message_for
 from bot.answer.schema import Source
-from bot.discord.render import (Post, choose_post, compare_post, entry_post, sizing_post, sources_block,
-                                streaming_preview, text_posts)
+from bot.catalog.schema import Model
+from bot.discord.asking import (
+    CHART_SECONDS,
+    DEFERRED_CHART_SECONDS,
+    answer_question,
+    chart_for,
+    position_text,
+    posts_for,
+    record_of,
+    remember,
+)
+from bot.discord.error_replies import cooldown_message, user_message_for
+from bot.discord.interactions import MAX_INTERACTION_AGE_S, interaction_age
+from bot.discord.render import (
+    Post,
+    choose_post,
+    compare_post,
+    entry_post,
+    sizing_post,
+    sources_block,
+    streaming_preview,
+    text_posts,
+)
 from bot.discord.replies import edit_kwargs, finish_deferred, follow_up, respond, send_to_channel
 from bot.discord.store import AnswerRecord
 from bot.discord.streaming import ThrottledEdits
@@ -31,7 +47,7 @@ from bot.errors import UnknownNameError
 from bot.kb.schema import Entry
 from bot.routing.schema import GpuRef, ModelRef, SizingFields
 from bot.sizing.choose import choose
-from bot.sizing.schema import MAX_CONTEXT, SizingRequest
+from bot.sizing.schema import MAX_CONTEXT, MAX_GPUS, SizingRequest
 
 if TYPE_CHECKING:
     from bot.discord.app import WillItRunBot
@@ -107,14 +123,14 @@ class AskingCommands(commands.Cog):
     async def willitrun(self, interaction: discord.Interaction,
                         model: app_commands.Transform[Model, ModelTransformer],
                         gpu: app_commands.Transform[str, HardwareTransformer],
-                        gpus: app_commands.Range[int, 1, 16] = 1,
+                        gpus: app_commands.Range[int, 1, MAX_GPUS] = 1,
                         quant: Optional[app_commands.Transform[str, QuantTransformer]] = None,
                         context: Optional[app_commands.Range[int, 256, MAX_CONTEXT]] = None,
                         kv_cache: Optional[Literal["f16", "q8_0", "q4_0"]] = None) -> None:
         request = SizingRequest(model=model.id, gpu=gpu, gpus=gpus, quant=quant, context=context,
                                 kv_cache_type=kv_cache or "f16")
         # the engine answers in milliseconds; only a CPU busy with other questions makes this defer
-        report = await result_or_defer(interaction, asyncio.to_thread(self.bot.answerer.engine.size, request))
+        report = await result_or_defer(interaction, asyncio.to_thread(self.bot.core.engine.size, request))
         budget = DEFERRED_CHART_SECONDS if interaction.response.is_done() else min(CHART_SECONDS,
                                                                                   time_left(interaction))
         post = sizing_post(report, *await chart_for(self.bot, report, budget))
@@ -131,7 +147,7 @@ class AskingCommands(commands.Cog):
                       gpu_b: app_commands.Transform[str, HardwareTransformer],
                       model: Optional[app_commands.Transform[Model, ModelTransformer]] = None) -> None:
         model_id = model.id if model else DEFAULT_COMPARE_MODEL
-        engine = self.bot.answerer.engine
+        engine = self.bot.core.engine
 
         def size_both():
             return [engine.size(SizingRequest(model=model_id, gpu=gpu)) for gpu in (gpu_a, gpu_b)]
@@ -146,7 +162,7 @@ class AskingCommands(commands.Cog):
                         model: app_commands.Transform[Model, ModelTransformer],
                         quant: Optional[app_commands.Transform[str, QuantTransformer]] = None,
                         context: Optional[app_commands.Range[int, 256, MAX_CONTEXT]] = None) -> None:
-        rec = await result_or_defer(interaction, asyncio.to_thread(choose, self.bot.answerer.engine, model.id,
+        rec = await result_or_defer(interaction, asyncio.to_thread(choose, self.bot.core.engine, model.id,
                                                                    quant, context))
         ids = await send(interaction, [choose_post(rec)], view=answer_view("choose", None, None, []))
         await remember(self.bot, ids, AnswerRecord(question=f"/choosegpu {model.id}", kind="choose"))
@@ -166,7 +182,7 @@ class AskingCommands(commands.Cog):
 
     def entry_named(self, name: str, kind: str) -> Entry | None:
         """The entry `name` is the id, title or alias of (autocomplete sends ids); None when it names none."""
-        kb = self.bot.answerer.retriever.kb
+        kb = self.bot.core.kb
         try:
             entry = kb.find(name)
         except UnknownNameError:
@@ -175,7 +191,7 @@ class AskingCommands(commands.Cog):
 
     def searched_entry(self, text: str, kind: str) -> tuple[Entry | None, list[Entry]]:
         """(the entry that answers `text`, or None; the closest entries) from the retriever."""
-        retriever = self.bot.answerer.retriever
+        retriever = self.bot.core.retriever
         result = retriever.search(text, k=5)
         hits = [retriever.kb.entries[h.id] for h in result.results]
         preferred = [e for e in hits if e.kind == kind] or hits
@@ -220,7 +236,7 @@ class AskingCommands(commands.Cog):
                 on_text=lambda text: editor.push(streaming_preview(text)),
                 on_position=lambda position: editor.push(position_text(position)) if position > 0 else None)
             posts = await posts_for(self.bot, answer) or text_posts("I have nothing to add to that.")
-            record = record_of(question, answer, self.bot.answerer.catalog)
+            record = record_of(question, answer, self.bot.core.catalog)
             view = answer_view(answer.kind, answer.sizing, record.request, answer.sources)
         except Exception as exc:
             posts, view, record = text_posts(user_message_for(exc)), None, None

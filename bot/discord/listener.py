@@ -117,7 +117,7 @@ class ChannelQuestions(commands.Cog):
         record = await self.replied_record(message)
         previous = record.fields if record is not None else None
         if trigger == "listen":
-            route = await asyncio.to_thread(self.bot.answerer.route, question, previous)
+            route = await asyncio.to_thread(self.bot.core.router.route, question, previous)
             if route.route == "none" or route.confidence < LISTEN_THRESHOLD:
                 return          # chit-chat in a listen channel: stay silent
         retry = self.bot.question_retry_after(message.author.id)
@@ -163,7 +163,7 @@ class ChannelQuestions(commands.Cog):
             log.warning("could not answer %r: %s", question[:80], exc)
             await editor.finish(user_message_for(exc))
             return
-        record = record_of(question, answer, self.bot.answerer.catalog)
+        record = record_of(question, answer, self.bot.core.catalog)
         if not posts or (not explicit and answer.kind not in UNPROMPTED_KINDS):
             await remember(self.bot, [], record)     # an unanswerable question still counts for the report
             return

@@ -3,6 +3,8 @@ embeds in Discord's JSON shape, within Discord's limits. No discord import, so t
 exactly what the bot would post."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import BaseModel
 
 from bot.answer.schema import Answer, Source
@@ -187,17 +189,45 @@ def streaming_preview(text: str) -> str:
     return (chunks[0] if chunks else "") + STREAM_MARK
 
 
+def _sizing_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    return [sizing_post(answer.sizing, chart, chart_alt)]
+
+
+def _choose_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    return [choose_post(Recommendation.model_validate(answer.recommendation))]
+
+
+def _knowledge_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    return text_posts(knowledge_text(answer))
+
+
+def _text_only(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    return text_posts(answer.text)
+
+
+def _silent(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    return []
+
+
+# one renderer per answer kind (bot.kinds); "none" stays silent
+RENDERERS: dict[str, Callable[[Answer, bytes | None, str | None], list[Post]]] = {
+    "sizing": _sizing_posts,
+    "choose": _choose_posts,
+    "knowledge": _knowledge_posts,
+    "no_match": _knowledge_posts,
+    "clarify": _text_only,
+    "none": _silent,
+}
+
+
+def chart_report(answer: Answer) -> SizingReport | None:
+    """The sizing report whose memory chart goes with `answer`, if its kind has one."""
+    return answer.sizing if answer.kind == "sizing" else None
+
+
 def render_answer(answer: Answer, chart: bytes | None = None, chart_alt: str | None = None) -> list[Post]:
     """Every message that answers `answer`, in order; empty for kind "none" (the bot stays silent)."""
-    if answer.kind == "none":
-        return []
-    if answer.kind == "sizing" and answer.sizing is not None:
-        return [sizing_post(answer.sizing, chart, chart_alt)]
-    if answer.kind == "choose" and answer.recommendation is not None:
-        return [choose_post(Recommendation.model_validate(answer.recommendation))]
-    if answer.kind in ("knowledge", "no_match"):
-        return text_posts(knowledge_text(answer))
-    return text_posts(answer.text)
+    return RENDERERS[answer.kind](answer, chart, chart_alt)
 
 
 def entry_post(entry: Entry) -> Post:

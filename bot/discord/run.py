@@ -1,4 +1,4 @@
-"""`willitrun run` with a DISCORD_TOKEN: build the core, connect, and stop cleanly on Ctrl-C or SIGTERM."""
+"""`willitrun run` with a DISCORD_TOKEN: open the core's slow parts, connect, and stop cleanly on Ctrl-C or SIGTERM."""
 from __future__ import annotations
 
 import asyncio
@@ -6,7 +6,13 @@ import logging
 import signal
 import sys
 
-from bot.settings import Settings
+from bot.core import Core
+from bot.discord.app import StartupError, WillItRunBot
+from bot.discord.platform import point_discord_at
+from bot.discord.store import Store, default_path
+from bot.llm.base import LLMError
+from bot.ops.logs import setup_logging
+from bot.ops.metrics import metrics_from_settings
 
 log = logging.getLogger(__name__)
 
@@ -30,30 +36,23 @@ async def serve(bot, token: str) -> None:
         await bot.start(token)
 
 
-def run_bot(settings: Settings) -> int:
-    from bot.answer import build_answerer
-    from bot.discord.app import StartupError, WillItRunBot
-    from bot.discord.platform import point_discord_at
-    from bot.discord.store import Store, default_path
-
-    from bot.llm.base import LLMError
-    from bot.ops.logs import setup_logging
-    from bot.ops.metrics import metrics_from_settings
-
+def run_bot(core: Core) -> int:
+    """Connect the bot that answers with `core` (its settings name the token and the fake Discord, if any)."""
+    settings = core.settings
     setup_logging(settings)
     logging.getLogger("discord").setLevel(logging.INFO)
     point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
-    log.info("loading the knowledge base, the search index and the language model")
+    log.info("loading the search index and the language model")
     try:
-        answerer = build_answerer(settings)       # a stale or corrupt index is rebuilt here, with a log line
-        load = getattr(answerer.backend, "load", None)
+        _ = core.retriever                       # a stale or corrupt index is rebuilt here, with a log line
+        load = getattr(core.backend, "load", None)
         if load is not None:                       # a local model that cannot load should stop the start, not
             load()                                 # the first question
     except LLMError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     store = Store(default_path(settings.data_dir))
-    bot = WillItRunBot(settings, answerer, store, metrics=metrics_from_settings(settings))
+    bot = WillItRunBot(core, store, metrics=metrics_from_settings(settings))
     try:
         asyncio.run(serve(bot, settings.discord_token or ""))
     except StartupError as exc:

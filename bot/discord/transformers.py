@@ -16,8 +16,6 @@ from bot.discord.limits import AUTOCOMPLETE_CHOICES, CHOICE_NAME
 if TYPE_CHECKING:
     from bot.discord.app import WillItRunBot
 
-KV_CACHE_TYPES = ("f16", "q8_0", "q4_0")
-
 
 def best_choices(current: str, options: list[tuple[str, str]]) -> list[app_commands.Choice[str]]:
     """Up to 25 (label, value) options that best match what the user has typed so far, best first; the first 25
@@ -40,10 +38,10 @@ class ModelTransformer(app_commands.Transformer):
     """A catalog model, by id, name or alias (typos get suggestions)."""
 
     async def transform(self, interaction: discord.Interaction, value: str) -> Model:
-        return _bot(interaction).answerer.catalog.model(value)
+        return _bot(interaction).core.catalog.model(value)
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
-        models = _bot(interaction).answerer.catalog.models
+        models = _bot(interaction).core.catalog.models
         return best_choices(value, [(m.name, m.id) for m in models])
 
 
@@ -51,11 +49,11 @@ class HardwareTransformer(app_commands.Transformer):
     """A catalog GPU, Mac or CPU platform as its id; several different cards joined by '+' ("3090+3060")."""
 
     async def transform(self, interaction: discord.Interaction, value: str) -> str:
-        catalog = _bot(interaction).answerer.catalog
+        catalog = _bot(interaction).core.catalog
         return "+".join(catalog.gpu(part.strip()).id for part in value.split("+") if part.strip())
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
-        hardware = _bot(interaction).answerer.catalog.hardware
+        hardware = _bot(interaction).core.catalog.hardware
         return best_choices(value, [(f"{h.name} ({h.memory_gb:g} GB)", h.id) for h in hardware])
 
 
@@ -63,10 +61,10 @@ class QuantTransformer(app_commands.Transformer):
     """A quantization file type (Q4_K_M, Q8_0, ...), as the catalog names it."""
 
     async def transform(self, interaction: discord.Interaction, value: str) -> str:
-        return _bot(interaction).answerer.catalog.file_type(value).name
+        return _bot(interaction).core.catalog.file_type(value).name
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
-        types = _bot(interaction).answerer.catalog.quants.file_types
+        types = _bot(interaction).core.catalog.quants.file_types
         return best_choices(value, [(q.name, q.name) for q in types])
 
 
@@ -81,5 +79,5 @@ class EntryTransformer(app_commands.Transformer):
         return value
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
-        entries = _bot(interaction).answerer.retriever.kb.entries.values()
+        entries = _bot(interaction).core.kb.entries.values()
         return best_choices(value, [(e.title, e.id) for e in entries if e.kind == self.kind])

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.discord.app import too_late
 from bot.discord.asking import remember, sized_post
 from bot.discord.error_replies import tell_interaction_user, user_message_for
+from bot.discord.interactions import too_late
 from bot.discord.render import sources_detail_posts
 from bot.discord.replies import respond
 from bot.discord.store import AnswerRecord
 from bot.sizing.schema import SizingReport, SizingRequest
+from bot.sizing.tensors import is_quantized
 
 if TYPE_CHECKING:
     from bot.discord.app import WillItRunBot
@@ -47,7 +48,7 @@ async def _record(interaction: discord.Interaction) -> AnswerRecord | None:
 
 
 class _TimelyItem(discord.ui.DynamicItem[discord.ui.Button], template=r"^$"):
-    """Drops clicks that reach us too late to be answered (see app.MAX_INTERACTION_AGE_S)."""
+    """Drops clicks that reach us too late to be answered (see interactions.MAX_INTERACTION_AGE_S)."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         return not too_late(interaction)
@@ -92,7 +93,7 @@ class SourcesButton(_TimelyItem, template=r"src"):
             if record is None:
                 await interaction.response.send_message(FORGOTTEN, ephemeral=True)
                 return
-            kb = _bot(interaction).answerer.retriever.kb
+            kb = _bot(interaction).core.kb
             entries = [kb.entries[s.id] for s in record.sources if s.id in kb.entries]
             await respond(interaction, sources_detail_posts(entries), ephemeral=True)
 
@@ -146,7 +147,7 @@ def variant_buttons(report: SizingReport) -> list[VariantButton]:
         out.append(VariantButton("quant", report.best_quant))
     if report.context >= 2 * MIN_HALVED_CONTEXT:
         out.append(VariantButton("context", str(report.context // 2)))
-    if report.kv_cache_type in ("f16", "f32", "bf16"):
+    if not is_quantized(report.kv_cache_type):
         out.append(VariantButton("kv", QUANTIZED_KV))
     return out
 

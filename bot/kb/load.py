@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from bot.catalog.load import DEFAULT_KNOWLEDGE_DIR, NameIndex, build_name_index, normalize
+from bot.catalog.load import NameIndex, build_name_index, normalize
 from bot.kb.schema import ERROR_CATEGORIES, GLOSSARY_CATEGORIES, SECTIONS, Entry, FrontMatter
 
 REQUIRED_LIST = Path(__file__).resolve().parents[2].parent / "shared" / "kb-required.yaml"
@@ -97,7 +97,7 @@ def _sections(body: str) -> dict[str, str]:
     return out
 
 
-def load_knowledge(knowledge_dir: Path = DEFAULT_KNOWLEDGE_DIR, required: Path | None = REQUIRED_LIST
+def load_knowledge(knowledge_dir: Path, required: Path | None = REQUIRED_LIST
                    ) -> tuple[KnowledgeBase, list[str]]:
     """All valid entries and the problems of the others, plus cross-entry checks (required ids, related ids,
     unique aliases)."""

@@ -43,6 +43,9 @@ class FrontMatter(BaseModel):
     related: list[str] = []
     sources: list[Source] = Field(min_length=1)
     updated: dt.date
+    # when the entry's commands and messages were last checked against upstream, and against which release
+    verified: dt.date | None = None
+    checked_against: str | None = None
     symptoms: list[str] = []
     sizing_claims: list[SizingClaim] = []
 

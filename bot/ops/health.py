@@ -16,7 +16,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from bot.errors import WillItRunError
+from bot.core import open_core
+from bot.errors import InvalidRequestError, WillItRunError
 from bot.kb.load import KnowledgeBase
 from bot.settings import Settings
 
@@ -96,10 +97,8 @@ def check_index(settings: Settings, kb: KnowledgeBase, fix: bool = False) -> Che
     if not fix:
         return Check(name="index", ok=False,
                      detail=f"{problem}; run `willitrun health --fix` or `willitrun index build`")
-    from bot.retrieval import open_retriever
-
     try:
-        _, stats = open_retriever(settings)
+        stats = open_core(settings, backend=None).open_index()
     except WillItRunError as exc:
         return Check(name="index", ok=False, detail=f"{problem}; rebuilding failed: {exc}")
     return Check(name="index", ok=True,
@@ -145,20 +144,15 @@ def check_local_model(settings: Settings) -> Check:
 
 
 def gguf_header_or_problem(path: Path) -> tuple[str, int] | str:
-    """(architecture, tensor count) when the GGUF header and tensor table read cleanly, else what is wrong.
-    The reader maps the file and makes a view of every tensor the table lists; a view past the end of a cut-off
-    download fails, so a truncated file is caught without reading any tensor data."""
-    from gguf import GGUFReader
+    """(architecture, tensor count) when the GGUF header and tensor table read cleanly, else what is wrong: the
+    sizing engine's own check (bot/sizing/gguf_file.py `open_gguf`), so both say the same about the same file."""
+    from bot.sizing.gguf_file import open_gguf
 
     try:
-        reader = GGUFReader(str(path))
-    except Exception as exc:    # the gguf package raises bare ValueErrors and struct errors on damaged files
-        return (f"{path} is not a readable GGUF file ({type(exc).__name__}: {exc}); an interrupted download is "
-                "the usual cause: download it again")
-    field = reader.fields.get("general.architecture")
-    if field is None:
-        return f"{path} has no general.architecture key: it is not a model GGUF"
-    return str(field.contents()), len(reader.tensors)
+        reader, arch = open_gguf(path)
+    except InvalidRequestError as exc:
+        return str(exc)
+    return arch, len(reader.tensors)
 
 
 def check_llm_server(settings: Settings) -> Check:

@@ -65,12 +65,12 @@ class DenseIndex:
         self.dimensions = dimensions
 
     @classmethod
-    def empty(cls, model: str, dimensions: int) -> "DenseIndex":
+    def empty(cls, model: str, dimensions: int) -> DenseIndex:
         return cls(faiss.IndexIDMap2(faiss.IndexFlatIP(dimensions)), {}, model, dimensions)
 
     # ---------------------------------------------------------------- persistence
     @classmethod
-    def load(cls, folder: Path, model: str, dimensions: int) -> tuple["DenseIndex | None", str]:
+    def load(cls, folder: Path, model: str, dimensions: int) -> tuple[DenseIndex | None, str]:
         """The saved index, or None and the reason it cannot be used as it is."""
         index_path, manifest_path = folder / INDEX_FILE, folder / MANIFEST_FILE
         if not index_path.exists() or not manifest_path.exists():

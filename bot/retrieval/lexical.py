@@ -13,7 +13,6 @@ import numpy as np
 
 from bot.retrieval.tokens import tokenize
 
-
 logging.getLogger("bm25s").setLevel(logging.WARNING)   # it logs every index build at DEBUG through its own handler
 
 

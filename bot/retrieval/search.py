@@ -39,10 +39,10 @@ class Thresholds:
     domain_weight: float = 0.15
     minimum: float = 0.44
 
-    def score(self, evidence: "Evidence") -> float:
+    def score(self, evidence: Evidence) -> float:
         return evidence.cosine + self.word_weight * evidence.words + self.domain_weight * evidence.domain
 
-    def accepts(self, evidence: "Evidence") -> bool:
+    def accepts(self, evidence: Evidence) -> bool:
         return evidence.exact or evidence.named or self.score(evidence) >= self.minimum
 
 
@@ -88,13 +88,17 @@ class Retriever:
 
     @classmethod
     def open(cls, kb: KnowledgeBase, index_dir: Path, embedder: Embedder, force: bool = False
-             ) -> tuple["Retriever", BuildStats]:
+             ) -> tuple[Retriever, BuildStats]:
         dense, stats = open_dense_index(index_dir, all_passages(kb), embedder, force=force)
         return cls(kb, embedder, dense), stats
 
     # ---------------------------------------------------------------- the three rankings
-    def dense_ranking(self, query: str, k: int = CANDIDATES) -> list[tuple[str, float]]:
-        return self.dense.search_entries(self.embedder.embed_query(query), k)
+    def coverage(self, evidence: Evidence | None) -> float:
+        """How well the knowledge base covers a query, 0..1: 1 for a pasted error string of an entry, else the
+        decision score clamped (the router breaks ties with it; answers report it as confidence)."""
+        if evidence is None:
+            return 0.0
+        return 1.0 if evidence.exact else max(0.0, min(1.0, self.thresholds.score(evidence)))
 
     def bm25_ranking(self, query: str, k: int = CANDIDATES) -> list[tuple[str, float]]:
         return self.lexical.search(query, k)

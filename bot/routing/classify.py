@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.catalog.load import Catalog, normalize
-from bot.kb.load import load_knowledge
+from bot.kb.load import KnowledgeBase
 from bot.routing.extract import Extraction, FieldExtractor, Tokens
 from bot.routing.followup import is_followup, merge
 from bot.routing.schema import Route, SizingFields
@@ -147,11 +147,8 @@ class DomainVocabulary:
         return strong, weak
 
 
-def knowledge_phrases(kb=None) -> list[str]:
-    """Titles (split at '/', parentheses and commas), ids and aliases of the valid knowledge-base entries (of `kb`,
-    or of the default knowledge directory)."""
-    if kb is None:
-        kb, _ = load_knowledge()
+def knowledge_phrases(kb: KnowledgeBase) -> list[str]:
+    """Titles (split at '/', parentheses and commas), ids and aliases of the knowledge base's entries."""
     phrases: list[str] = []
     for entry in kb.entries.values():
         phrases.append(entry.id.replace("-", " "))
@@ -182,13 +179,20 @@ def read_signals(text: str, tokens: Tokens, vocabulary: DomainVocabulary) -> Sig
 class Router:
     """Every message goes through `route`; deterministic, about a millisecond, catalog indexes built once."""
 
-    def __init__(self, catalog: Catalog, knowledge_score: Callable[[str], float] | None = None,
-                 vocabulary: DomainVocabulary | None = None):
+    def __init__(self, catalog: Catalog, vocabulary: DomainVocabulary,
+                 knowledge_score: Callable[[str], float] | None = None):
+        """`vocabulary`: the domain's phrases (DomainVocabulary.build over the catalog and the knowledge base);
+        `knowledge_score`: how well the knowledge base covers a text, 0..1, asked only to break ties."""
         self.extractor = FieldExtractor(catalog)
-        self.vocabulary = vocabulary or DomainVocabulary.build(catalog, knowledge_phrases())
+        self.vocabulary = vocabulary
         self.knowledge_score = knowledge_score
 
     def route(self, text: str, previous: SizingFields | None = None) -> Route:
+        route = self._route(text, previous)
+        route.text = text
+        return route
+
+    def _route(self, text: str, previous: SizingFields | None) -> Route:
         if not text.strip():
             return Route(route="none", confidence=1.0, reason="empty message")
         ex = self.extractor.extract(text)

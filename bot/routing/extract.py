@@ -14,10 +14,10 @@ from rapidfuzz import fuzz, process
 from bot.catalog.load import Catalog, normalize
 from bot.catalog.schema import Hardware, Model
 from bot.routing.schema import GpuRef, ModelRef, SizingFields
+from bot.sizing.schema import MAX_GPUS
 
 MAX_NAME_TOKENS = 7
 MAX_TOKENS = 160  # a pasted log can be long; names come early in a real question
-MAX_GPUS = 16
 
 _TOKEN = re.compile(r"[a-z0-9](?:[a-z0-9.]|\+(?![a-z0-9]))*")
 _FILE_SUFFIX = re.compile(r"\.(gguf|bin|safetensors)$")

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from bot.catalog.load import Catalog, load_catalog
+from bot.catalog.load import Catalog
 from bot.errors import InvalidRequestError
 from bot.sizing.schema import SizingRequest
 
 RouteName = Literal["sizing", "knowledge", "none"]
+# the answer kind an intent asks for: bot.kinds has one module per kind
+IntentKind = Literal["sizing", "choose", "clarify", "knowledge", "none"]
 
 
 class ModelRef(BaseModel):
@@ -46,26 +48,45 @@ class SizingFields(BaseModel):
 
 
 class Route(BaseModel):
+    """The router's intent for one message: the route (stable JSON), and the kind of answer that serves it."""
+
     route: RouteName
     confidence: float = Field(ge=0.0, le=1.0)
     sizing: SizingFields | None = None
     reason: str
+    text: str = Field(default="", exclude=True)     # the message, for the kinds that read it (knowledge)
+
+    @computed_field
+    @property
+    def kind(self) -> IntentKind:
+        """sizing needs a model; with no hardware stated (and not CPU-only) it asks which hardware runs it."""
+        if self.route != "sizing":
+            return self.route
+        f = self.sizing
+        if f is None or f.model is None:
+            return "clarify"
+        if f.gpu is None and not f.cpu_only and f.ram_gb is None:
+            return "choose"
+        return "sizing"
 
 
-def to_sizing_request(fields: SizingFields, catalog: Catalog | None = None) -> SizingRequest:
+def missing_model_message(fields: SizingFields | None) -> str:
+    named = f" I don't know '{fields.unknown_model}'." if fields is not None and fields.unknown_model else ""
+    return f"Which model?{named} Name it with its size, for example 'llama 3.1 8b', 'qwen2.5 32b' or 'mixtral 8x7b'."
+
+
+def to_sizing_request(fields: SizingFields, catalog: Catalog) -> SizingRequest:
     """The engine's request for what the message stated. A bare card ("my 12gb card") comes back with gpu=None and
     its size in memory_gb: the caller decides how to size a card it cannot name."""
     if fields.model is None:
-        named = f" I don't know '{fields.unknown_model}'." if fields.unknown_model else ""
-        raise InvalidRequestError(
-            f"Which model?{named} Name it with its size, for example 'llama 3.1 8b', 'qwen2.5 32b' or 'mixtral 8x7b'.")
+        raise InvalidRequestError(missing_model_message(fields))
     gpu = fields.gpu
     memory_gb = None
     if gpu is not None and gpu.id is None:
         memory_gb = gpu.memory_gb
     elif gpu is not None and gpu.memory_gb is not None:
         # Macs and CPU platforms are sold with several memory sizes; a discrete card has one
-        hardware = (catalog or load_catalog()).gpu(gpu.id)
+        hardware = catalog.gpu(gpu.id)
         if hardware.kind != "gpu":
             memory_gb = gpu.memory_gb
     return SizingRequest(

@@ -12,16 +12,18 @@ from pydantic import BaseModel, Field
 
 from bot.catalog.schema import Hardware
 from bot.sizing.devices import GIB, build_setup, gb
-from bot.sizing.engine import QUANT_LADDER, SizingEngine
+from bot.sizing.engine import SizingEngine
+from bot.sizing.llamacpp import QUANT_LADDER
 from bot.sizing.placement import place_all
 from bot.sizing.schema import DeviceUsage, Range, SizingReport, SizingRequest, Verdict
+from bot.sizing.tensors import is_quantized
 
 # llama.cpp splits layers over any number of cards; 2 and 4 are the builds people actually put together
 GPU_COUNTS = (1, 2, 4)
 MAX_OPTIONS = 15
 QUANTIZED_KV_TYPES = ("q8_0", "q4_0")
-# the shorter context offered when no context makes the model fit the smaller card
-SHORT_CONTEXT = 4096
+# the shorter context suggested when no context makes the model fit the smaller card
+SUGGESTED_SHORT_CONTEXT = 4096
 
 
 class HardwareOption(BaseModel):
@@ -185,7 +187,6 @@ def _smaller_card(hardware: list[Hardware], min_memory: int) -> Hardware | None:
     return max(smaller, key=lambda h: (h.memory_gb, h.primary_backend == "cuda", h.bandwidth_gbs))
 
 
-
 def _suggestions(engine: SizingEngine, base: SizingRequest, report: SizingReport, target: Hardware) -> list[str]:
     on_target = base.model_copy(update={"gpu": target.id, "gpus": 1, "memory_gb": None})
     sized = engine.sized_model(on_target)
@@ -214,11 +215,11 @@ def _suggestions(engine: SizingEngine, base: SizingRequest, report: SizingReport
     if longest is not None and longest < context:
         out.append(f"Context {longest:,} tokens instead of {context:,}: needs {gb(need(context=longest))}, "
                    f"fits {card}.")
-    elif longest is None and context > SHORT_CONTEXT:
-        n = need(context=SHORT_CONTEXT)
-        out.append(f"Context {SHORT_CONTEXT:,} tokens instead of {context:,}: needs {gb(n)}, {fit(n)}.")
+    elif longest is None and context > SUGGESTED_SHORT_CONTEXT:
+        n = need(context=SUGGESTED_SHORT_CONTEXT)
+        out.append(f"Context {SUGGESTED_SHORT_CONTEXT:,} tokens instead of {context:,}: needs {gb(n)}, {fit(n)}.")
 
-    if report.kv_cache_type in ("f16", "f32", "bf16"):
+    if not is_quantized(report.kv_cache_type):
         parts = [f"{kv_type} needs {gb(n)} ({fit(n)})"
                  for kv_type, n in ((t, need(kv_cache_type=t)) for t in QUANTIZED_KV_TYPES)]
         out.append(f"KV cache quantized (llama.cpp -ctk/-ctv, flash attention on): {', '.join(parts)}.")

@@ -10,14 +10,9 @@ from itertools import groupby
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Hardware
 from bot.errors import InvalidRequestError
-from bot.sizing.schema import SizingRequest
+from bot.sizing.schema import MAX_GPUS, SizingRequest
 
 GIB = 2**30
-
-
-def gb(n: int | float) -> str:
-    """Bytes as people read memory sizes: GiB, written "GB" as the tools and vendors do."""
-    return f"{n / GIB:.1f} GB"
 MIB = 2**20
 # Driver/runtime context memory that llama.cpp's logs do not show. Ollama reserves 457 MiB per CUDA/ROCm GPU and
 # 512 MiB on Metal (ollama ml/device.go MinimumMemory); llama.cpp's --fit keeps 1024 MiB free per device.
@@ -25,7 +20,6 @@ GPU_OVERHEAD = {"cuda": 457 * MIB, "rocm": 457 * MIB, "vulkan": 457 * MIB, "sycl
 DEFAULT_RAM_GIB = 32
 # dual-channel DDR4-3200: 2 x 64-bit x 3200 MT/s
 DEFAULT_RAM_BANDWIDTH_GBS = 51.2
-MAX_GPUS = 16
 
 
 @dataclass(frozen=True)
@@ -46,6 +40,11 @@ class Setup:
     host: Device           # system RAM: token embeddings and whatever is not offloaded
     label: str | None
     assumptions: list[str]
+
+
+def gb(n: int | float) -> str:
+    """Bytes as people read memory sizes: GiB, written "GB" as the tools and vendors do."""
+    return f"{n / GIB:.1f} GB"
 
 
 def os_reserve(total: int) -> int:
@@ -96,7 +95,8 @@ def build_setup(req: SizingRequest, catalog: Catalog) -> Setup:
         notes.append(f"System RAM assumed to be {DEFAULT_RAM_GIB} GB (give ram_gb to change it).")
     host = Device("system RAM", "cpu", "cpu", ram, ram - os_reserve(ram), DEFAULT_RAM_BANDWIDTH_GBS, 0, None)
     if not hw:
-        notes.append(f"CPU only: system RAM bandwidth assumed {DEFAULT_RAM_BANDWIDTH_GBS:g} GB/s (dual-channel DDR4-3200).")
+        notes.append(f"CPU only: system RAM bandwidth assumed {DEFAULT_RAM_BANDWIDTH_GBS:g} GB/s "
+                     "(dual-channel DDR4-3200).")
         return Setup([], host, None, notes)
     gpus = []
     for i, h in enumerate(hw):
@@ -105,8 +105,10 @@ def build_setup(req: SizingRequest, catalog: Catalog) -> Setup:
         if usable <= 0:
             raise InvalidRequestError("reserved_gb leaves no memory on the GPU.")
         backend = h.primary_backend
-        gpus.append(Device(h.name, "gpu", backend, total, usable, h.bandwidth_gbs, GPU_OVERHEAD.get(backend, 457 * MIB), h.fp16_tflops))
-    notes.append(f"{gpus[0].backend.upper()} context and driver overhead counted as {gpus[0].overhead_bytes // MIB} MiB per GPU.")
+        gpus.append(Device(h.name, "gpu", backend, total, usable, h.bandwidth_gbs,
+                           GPU_OVERHEAD.get(backend, 457 * MIB), h.fp16_tflops))
+    notes.append(f"{gpus[0].backend.upper()} context and driver overhead counted as "
+                 f"{gpus[0].overhead_bytes // MIB} MiB per GPU.")
     if len(gpus) > 1:
         notes.append("Layers are split across GPUs in proportion to their memory (llama.cpp's default layer split); "
                      "the GPUs take turns, so decode speed does not add up.")
@@ -123,9 +125,11 @@ def _group_names(hw: list[Hardware]) -> list[str]:
 def _memory_option(h: Hardware, req: SizingRequest, notes: list[str]) -> int:
     gb = req.memory_gb or req.ram_gb or h.memory_gb
     if h.memory_options_gb and gb not in h.memory_options_gb:
-        notes.append(f"{h.name} is sold with {', '.join(f'{m:g}' for m in h.memory_options_gb)} GB; sized with {gb:g} GB as asked.")
+        notes.append(f"{h.name} is sold with {', '.join(f'{m:g}' for m in h.memory_options_gb)} GB; "
+                     f"sized with {gb:g} GB as asked.")
     elif not (req.memory_gb or req.ram_gb) and h.memory_options_gb:
-        notes.append(f"{h.name} sized with {gb:g} GB of memory (options: {', '.join(f'{m:g}' for m in h.memory_options_gb)} GB).")
+        notes.append(f"{h.name} sized with {gb:g} GB of memory "
+                     f"(options: {', '.join(f'{m:g}' for m in h.memory_options_gb)} GB).")
     return round(gb * GIB)
 
 
@@ -136,7 +140,8 @@ def _unified_setup(h: Hardware, req: SizingRequest, notes: list[str]) -> Setup:
     gpu = Device(h.name, "unified", backend, total, working_set - round(req.reserved_gb * GIB), h.bandwidth_gbs,
                  GPU_OVERHEAD.get(backend, 512 * MIB), h.fp16_tflops)
     if h.vendor == "apple":
-        notes.append(f"Metal may use about {working_set / GIB:.1f} of {total / GIB:g} GB (macOS's GPU working-set limit; "
+        notes.append(f"Metal may use about {working_set / GIB:.1f} of {total / GIB:g} GB "
+                     "(macOS's GPU working-set limit; "
                      "raise it with `sudo sysctl iogpu.wired_limit_mb=...`).")
     # what the GPU side does not take stays available to CPU layers
     host = Device("system RAM (shared)", "cpu", "cpu", total, total - os_reserve(total), h.bandwidth_gbs, 0, None)

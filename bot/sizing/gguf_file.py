@@ -9,7 +9,7 @@ from bot.catalog.load import Catalog
 from bot.catalog.schema import MLA, FileType, Model, MoE, SlidingWindow
 from bot.errors import InvalidRequestError
 from bot.sizing.tensors import TensorSpec
-from bot.sizing.weights import build_layout
+from bot.sizing.weights import SizedModel, build_layout
 
 # how often a full-attention layer comes among sliding-window ones, per architecture (llama.cpp's hparams setup)
 SWA_GLOBAL_EVERY = {"gemma2": 2, "gemma3": 6, "gpt-oss": 2, "llama4": 4}
@@ -20,21 +20,28 @@ def _field(reader: GGUFReader, key: str, default=None):
     return default if f is None else f.contents()
 
 
-def read_gguf(path: str | Path, catalog: Catalog):
-    """(Model, FileType, WeightLayout) of a GGUF file; raises a clear error for a missing or broken file."""
-    from bot.sizing.engine import SizedModel
-
+def open_gguf(path: str | Path) -> tuple[GGUFReader, str]:
+    """The reader of a model GGUF and its architecture; a clear error for a missing, broken or non-model file.
+    The reader maps the file and makes a view of every tensor the table lists; a view past the end of a cut-off
+    download fails, so a truncated file is caught without reading any tensor data."""
     path = Path(path)
     if not path.is_file():
         raise InvalidRequestError(f"No GGUF file at {path}.")
     try:
         reader = GGUFReader(str(path))
-    except Exception as exc:  # the gguf package raises bare ValueErrors and struct errors on corrupt files
-        raise InvalidRequestError(f"{path} is not a readable GGUF file ({exc}). A truncated download is the usual cause.") from exc
-
+    except Exception as exc:  # the gguf package raises bare ValueErrors and struct errors on damaged files
+        raise InvalidRequestError(f"{path} is not a readable GGUF file ({type(exc).__name__}: {exc}); a truncated "
+                                  "download is the usual cause: download it again.") from exc
     arch = _field(reader, "general.architecture")
     if not arch:
-        raise InvalidRequestError(f"{path} has no general.architecture key; it is not a model GGUF.")
+        raise InvalidRequestError(f"{path} has no general.architecture key: it is not a model GGUF.")
+    return reader, str(arch)
+
+
+def read_gguf(path: str | Path, catalog: Catalog) -> SizedModel:
+    """The model, file type and weight layout of a GGUF file, from its header and tensor table."""
+    path = Path(path)
+    reader, arch = open_gguf(path)
     get = lambda key, default=None: _field(reader, f"{arch}.{key}", default)  # noqa: E731
     n_layers = int(get("block_count"))
     hidden = int(get("embedding_length"))
@@ -65,7 +72,8 @@ def read_gguf(path: str | Path, catalog: Catalog):
     expert_used = int(get("expert_used_count", 0) or 0)
     moe = None
     if n_expert > 1:
-        moe = MoE(experts=n_expert, active=max(expert_used, 1), expert_ffn=int(get("expert_feed_forward_length", ffn or 1)))
+        moe = MoE(experts=n_expert, active=max(expert_used, 1),
+                  expert_ffn=int(get("expert_feed_forward_length", ffn or 1)))
     expert_params = sum(s.n_elements for s, _, _ in specs if s.expert)
     active = params - expert_params * (1 - (moe.active / moe.experts)) if moe else params
     model = Model(

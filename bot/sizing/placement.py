@@ -49,7 +49,8 @@ class _Sums:
         return prefix[r.stop] - prefix[r.start] if r else 0
 
 
-def _evaluate(units: int, layout: WeightLayout, sums: _Sums, compute: int, setup: Setup, experts_in_ram: bool) -> Placement:
+def _evaluate(units: int, layout: WeightLayout, sums: _Sums, compute: int, setup: Setup,
+              experts_in_ram: bool) -> Placement:
     n = layout.n_layers
     blocks = min(units, n)
     output_on_gpu = units > n
@@ -70,7 +71,8 @@ def _evaluate(units: int, layout: WeightLayout, sums: _Sums, compute: int, setup
         used = bool(r) or (output_on_gpu and gi == len(gpus) - 1)
         usage = DeviceUsage(name=g.name, kind=g.kind, usable_bytes=g.usable_bytes, weights_bytes=weights,
                             kv_cache_bytes=sums.of(sums.kv, r), compute_bytes=compute if used else 0,
-                            overhead_bytes=g.overhead_bytes if used else 0, layers=len(r) + (1 if output_on_gpu and gi == len(gpus) - 1 else 0))
+                            overhead_bytes=g.overhead_bytes if used else 0,
+                            layers=len(r) + (1 if output_on_gpu and gi == len(gpus) - 1 else 0))
         gpus_fit &= usage.need_bytes <= g.usable_bytes
         devices.append(usage)
 
@@ -89,7 +91,8 @@ def _evaluate(units: int, layout: WeightLayout, sums: _Sums, compute: int, setup
     return Placement(units, ranges, host_range, gpus_fit, host.need_bytes <= host_usable, devices)
 
 
-def place_all(layout: WeightLayout, kv: list[int], compute: int, setup: Setup, experts_in_ram: bool = False) -> Placement:
+def place_all(layout: WeightLayout, kv: list[int], compute: int, setup: Setup,
+              experts_in_ram: bool = False) -> Placement:
     """Every layer on the GPUs (or, without GPUs, everything in RAM): the one placement that counts as 'fits'."""
     units = layout.n_layers + 1 if setup.gpus else 0
     return _evaluate(units, layout, _Sums(layout, kv), compute, setup, experts_in_ram)

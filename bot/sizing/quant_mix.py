@@ -1,23 +1,24 @@
 """Which ggml tensor type llama.cpp gives each tensor of a file type, and what that costs in bytes.
 
-A port of the rules in llama.cpp `src/llama-quant.cpp` (`llama_tensor_get_type_impl`, `tensor_type_fallback`) for
-the file types people download; checked against the sizes llama.cpp's quantize tool publishes for Llama-3-8B
-(tests/test_quant_mix.py).
+A port of the rules in `llama_tensor_get_type`
+(llama.cpp src/llama-quant.cpp @ 8784689fee07c6daabf3487d24e1535534ef6e6b;
+later versions split it into `llama_tensor_get_type_impl` and `tensor_type_fallback`) for the file types people
+download; checked against the sizes llama.cpp's quantize tool publishes for Llama-3-8B (tests/test_quant_mix.py).
 """
 from __future__ import annotations
 
 from bot.catalog.schema import FileType, Model
-from bot.sizing.tensors import TensorSpec
+from bot.sizing.tensors import TensorSpec, is_quantized
 
 _IQ2_LIKE = {"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"}
-# llama.cpp falls back to these when a row length is not a multiple of the type's block size
+# llama.cpp falls back to these when a row length is not a multiple of the type's block size, and to F16 when the
+# fallback does not divide it either (the `convert_incompatible_tensor` switch, same file and commit)
 _FALLBACK = {
     "IQ1_S": "IQ4_NL", "IQ1_M": "IQ4_NL", "IQ2_XXS": "IQ4_NL", "IQ2_XS": "IQ4_NL", "IQ2_S": "IQ4_NL",
     "IQ3_XXS": "IQ4_NL", "IQ3_S": "IQ4_NL", "IQ4_XS": "IQ4_NL",
     "Q2_K": "Q4_0", "Q3_K": "Q4_0", "TQ1_0": "Q4_0", "TQ2_0": "Q4_0",
     "Q4_K": "Q5_0", "Q5_K": "Q5_1", "Q6_K": "Q8_0",
 }
-_QUANTIZED = {"F32", "F16", "BF16"}
 
 
 def _use_more_bits(i: int, n: int) -> bool:
@@ -44,7 +45,7 @@ def tensor_type(ft: FileType, t: TensorSpec, ctx: MixContext, i_attn_v: int, i_f
     if t.category == "norm":
         return "F32"
     name, base = ft.name, ft.default_type
-    if base in _QUANTIZED:
+    if not is_quantized(base):
         return base
     new = base
     cat = t.category
@@ -66,7 +67,8 @@ def tensor_type(ft: FileType, t: TensorSpec, ctx: MixContext, i_attn_v: int, i_f
             new = "IQ3_S"
     elif name in _IQ2_LIKE:
         if cat == "attn_v":
-            new = "Q4_K" if (ctx.n_gqa >= 4 or ctx.n_expert >= 4) else ("IQ3_S" if name in {"IQ2_S", "IQ2_M"} else "Q2_K")
+            new = "Q4_K" if (ctx.n_gqa >= 4 or ctx.n_expert >= 4) else (
+                "IQ3_S" if name in {"IQ2_S", "IQ2_M"} else "Q2_K")
         elif ctx.n_expert == 8 and cat == "attn_k":
             new = "Q4_K"
         elif cat == "ffn_down" and i_ffn_down < ctx.n_ffn_down // 8:
@@ -88,10 +90,12 @@ def tensor_type(ft: FileType, t: TensorSpec, ctx: MixContext, i_attn_v: int, i_f
         new = _ffn_down_type(name, base, t.layer or 0, ctx)
     elif cat == "attn_output":
         if ctx.n_expert == 8:
-            if name in {"Q2_K", "IQ3_XS", "IQ3_XXS", "Q3_K_S", "Q3_K_M", "IQ4_NL", "Q4_K_S", "Q4_K_M", "IQ3_S", "IQ3_M", "IQ4_XS"}:
+            if name in {"Q2_K", "IQ3_XS", "IQ3_XXS", "Q3_K_S", "Q3_K_M", "IQ4_NL", "Q4_K_S", "Q4_K_M",
+                        "IQ3_S", "IQ3_M", "IQ4_XS"}:
                 new = "Q5_K"
         else:
-            new = {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K", "IQ3_M": "Q4_K"}.get(name, base)
+            new = {"Q2_K": "Q3_K", "IQ3_XXS": "IQ3_S", "Q3_K_M": "Q4_K", "Q3_K_L": "Q5_K",
+                   "IQ3_M": "Q4_K"}.get(name, base)
     elif cat in ("ffn_gate", "ffn_up") and name == "IQ3_XS":
         i = t.layer or 0
         if ctx.n_layer // 8 <= i < 7 * ctx.n_layer // 8:

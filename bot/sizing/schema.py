@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 Verdict = Literal["fits", "partial_offload", "cpu_only", "does_not_fit"]
 MAX_CONTEXT = 10_000_000
+# the most GPUs one request may name: llama.cpp takes any number, 16 is past every build people ask about
+MAX_GPUS = 16
 
 
 class SizingRequest(BaseModel):

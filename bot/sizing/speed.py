@@ -27,7 +27,8 @@ BANDWIDTH_EFFICIENCY = {
 GPU_TOKEN_LATENCY_S = 0.0005
 # (pessimistic, optimistic) share of peak FP16 throughput during prompt processing
 COMPUTE_EFFICIENCY = (0.25, 0.55)
-SHORT_CONTEXT = 512
+# the token position the optimistic (high) decode estimate reads the KV cache at: near the start of a conversation
+EARLY_DECODE_POSITION = 512
 
 
 def _kv_read(kv_per_cell: list[float], cells: list[int], layers, position: int) -> float:
@@ -38,7 +39,7 @@ def decode_speed(layout: WeightLayout, placement: Placement, setup: Setup, kv_pe
                  cells: list[int], context: int, experts_in_ram: bool) -> Range:
     """Tokens per second: low = pessimistic efficiency with the context full, high = optimistic near the start."""
     out = []
-    for which, position in ((0, context), (1, min(SHORT_CONTEXT, context))):
+    for which, position in ((0, context), (1, min(EARLY_DECODE_POSITION, context))):
         seconds = GPU_TOKEN_LATENCY_S if any(placement.layers_by_gpu) else 0.0
         for g, r in zip(setup.gpus, placement.layers_by_gpu):
             if not r:
@@ -53,7 +54,8 @@ def decode_speed(layout: WeightLayout, placement: Placement, setup: Setup, kv_pe
         host_read = layout.bytes_read_per_token(placement.host_layers, include_output=not placement.output_on_gpu)
         host_read += _kv_read(kv_per_cell, cells, placement.host_layers, position)
         if experts_in_ram:
-            host_read += sum(layout.layer_expert_bytes[i] for r in placement.layers_by_gpu for i in r) * layout.active_expert_fraction
+            host_read += (sum(layout.layer_expert_bytes[i] for r in placement.layers_by_gpu for i in r)
+                          * layout.active_expert_fraction)
         if host_read > 0 and (placement.host_layers or experts_in_ram or not placement.output_on_gpu):
             seconds += host_read / (BANDWIDTH_EFFICIENCY["cpu"][which] * setup.host.bandwidth_gbs * 1e9)
         out.append(1.0 / seconds if seconds > 0 else 0.0)

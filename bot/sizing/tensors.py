@@ -10,16 +10,24 @@ from dataclasses import dataclass
 
 from bot.catalog.schema import Model
 
+# ggml types that store plain floats, one value per element; every other type is a quantization (ggml.h ggml_type)
+UNQUANTIZED_TYPES = frozenset({"F32", "F16", "BF16"})
+
+
+def is_quantized(type_name: str) -> bool:
+    """Whether a ggml type (a tensor's, or a KV cache's as llama.cpp's -ctk/-ctv spell it: "q8_0") is quantized."""
+    return type_name.upper() not in UNQUANTIZED_TYPES
+
 
 @dataclass(frozen=True)
 class TensorSpec:
     name: str            # llama.cpp name: token_embd, output, blk.{i}.attn_v, blk.{i}.ffn_down_exps ...
-    category: str        # token_embd | output | attn_q | attn_k | attn_v | attn_output | ffn_gate | ffn_up | ffn_down | other | norm
+    # token_embd | output | attn_q | attn_k | attn_v | attn_output | ffn_gate | ffn_up | ffn_down | other | norm
+    category: str
     layer: int | None    # block index, None outside the blocks
     n_elements: int
     row_length: int      # ne[0]: what the quantization block must divide
     expert: bool = False # a 3-D tensor of routed experts (can live in system RAM with --cpu-moe)
-    n_expert: int = 1    # experts stacked in this tensor
 
 
 def model_tensors(model: Model) -> list[TensorSpec]:
@@ -52,9 +60,9 @@ def model_tensors(model: Model) -> list[TensorSpec]:
         if moe and i >= first_moe_layer:
             ff, n = moe.expert_ffn, moe.experts
             blocks += [
-                TensorSpec(blk + "ffn_gate_exps", "ffn_gate", i, h * ff * n, h, expert=True, n_expert=n),
-                TensorSpec(blk + "ffn_up_exps", "ffn_up", i, h * ff * n, h, expert=True, n_expert=n),
-                TensorSpec(blk + "ffn_down_exps", "ffn_down", i, ff * h * n, ff, expert=True, n_expert=n),
+                TensorSpec(blk + "ffn_gate_exps", "ffn_gate", i, h * ff * n, h, expert=True),
+                TensorSpec(blk + "ffn_up_exps", "ffn_up", i, h * ff * n, h, expert=True),
+                TensorSpec(blk + "ffn_down_exps", "ffn_down", i, ff * h * n, ff, expert=True),
                 TensorSpec(blk + "ffn_gate_inp", "norm", i, h * n, h),  # the router stays F32
             ]
             if moe.shared:

@@ -1,17 +1,23 @@
 """vLLM's memory model: it pre-allocates `gpu_memory_utilization` of every GPU, loads the weights split by tensor
 parallelism, and turns what is left after a profiling run into KV-cache blocks. A context fits when the blocks
-hold it (vLLM refuses to start otherwise: "max_model_len ... is greater than the derived maximum")."""
+hold it (vLLM refuses to start otherwise: "max_model_len ... is greater than the derived maximum").
+
+A block of BLOCK_TOKENS tokens holds, per layer, block_size x num_kv_heads x (head_size + head_size_v) x dtype bytes,
+or for MLA block_size x (kv_lora_rank + rope_dim) x dtype bytes (vllm/v1/kv_cache_interface.py
+@ bc8282e61df21719b12b391c3a976b1c900dfbb4, `FullAttentionSpec.real_page_size_bytes` and
+`MLAAttentionSpec.real_page_size_bytes`): the same values per token as llama.cpp's cache (kv_cache.py).
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
+from bot.catalog.schema import Model
 from bot.errors import InvalidRequestError
 from bot.sizing.devices import GIB, MIB, Setup
+from bot.sizing.kv_cache import kv_values_per_token
 from bot.sizing.schema import DeviceUsage, ModelInfo, Range, SizingReport, SizingRequest
-from bot.sizing.speed import BANDWIDTH_EFFICIENCY
-
-if TYPE_CHECKING:
-    from bot.sizing.engine import SizedModel, SizingEngine
+from bot.sizing.speed import BANDWIDTH_EFFICIENCY, EARLY_DECODE_POSITION
+from bot.sizing.weights import SizedAt, SizedModel
 
 DEFAULT_FORMAT = "safetensors-BF16"
 BLOCK_TOKENS = 16
@@ -21,14 +27,11 @@ CUDA_GRAPH_BYTES = 512 * MIB
 VLLM_LADDER = ("safetensors-BF16", "FP8", "AWQ-4bit", "GPTQ-4bit")
 
 
-def kv_bytes_per_token(sized: "SizedModel", dtype_bytes: float) -> float:
-    m = sized.model
-    if m.mla:
-        return m.layers * (m.mla.kv_lora_rank + m.mla.rope_dim) * dtype_bytes
-    return sum(m.kv_heads_at(i) * (m.head_dim_k + m.head_dim_v) for i in range(m.layers)) * dtype_bytes
+def kv_bytes_per_token(model: Model, dtype_bytes: float) -> float:
+    return sum(kv_values_per_token(model, i) for i in range(model.layers)) * dtype_bytes
 
 
-def _budget(sized: "SizedModel", setup: Setup, req: SizingRequest) -> tuple[int, int, int]:
+def _budget(sized: SizedModel, setup: Setup, req: SizingRequest) -> tuple[int, int, int]:
     """(weights per GPU, KV bytes available on all GPUs together, pre-allocated bytes per GPU)."""
     tp = len(setup.gpus)
     weights = -(-sized.layout.file_bytes // tp)
@@ -37,13 +40,16 @@ def _budget(sized: "SizedModel", setup: Setup, req: SizingRequest) -> tuple[int,
     return weights, kv_space, allocated
 
 
-def size(req: SizingRequest, sized: "SizedModel", setup: Setup, context: int, notes: list[str],
-         engine: "SizingEngine") -> SizingReport:
+def size(req: SizingRequest, sized: SizedModel, setup: Setup, context: int, notes: list[str],
+         sized_at: SizedAt, memory: Callable[..., object], extras: bool) -> SizingReport:
+    """The report for `req` on vLLM. The runtimes share one signature (bot/sizing/engine.py dispatches on it);
+    vLLM sizes its own KV blocks, so it has no use for llama.cpp's `memory`, and its best format is cheap enough to
+    give whatever `extras` says."""
     if not 0.05 <= req.gpu_memory_utilization <= 1.0:
         raise InvalidRequestError("gpu_memory_utilization must be between 0.05 and 1.0.")
     tp = len(setup.gpus)
     dtype_bytes = 1.0 if req.kv_cache_type.startswith("q8") else 2.0
-    per_token = kv_bytes_per_token(sized, dtype_bytes)
+    per_token = kv_bytes_per_token(sized.model, dtype_bytes)
     weights, kv_space, allocated = _budget(sized, setup, req)
     max_tokens = int(kv_space // per_token) if kv_space > 0 else 0
     max_context = min(max_tokens // req.parallel // BLOCK_TOKENS * BLOCK_TOKENS, sized.model.context_length) or None
@@ -57,12 +63,13 @@ def size(req: SizingRequest, sized: "SizedModel", setup: Setup, context: int, no
         g = setup.gpus[0]
         read = sized.layout.bytes_read_per_token(range(sized.layout.n_layers), include_output=True) / tp
         out = []
-        for which, position in ((0, context), (1, min(512, context))):
+        for which, position in ((0, context), (1, min(EARLY_DECODE_POSITION, context))):
             seconds = (read + per_token * position / tp) / (BANDWIDTH_EFFICIENCY["cuda"][which] * g.bandwidth_gbs * 1e9)
             out.append(round(1 / seconds, 1))
         speed = Range(low=out[0], high=out[1])
     notes += [
-        f"vLLM pre-allocates {req.gpu_memory_utilization:.0%} of each GPU ({allocated / GIB:.1f} GB) and fills what the "
+        f"vLLM pre-allocates {req.gpu_memory_utilization:.0%} of each GPU ({allocated / GIB:.1f} GB) "
+        "and fills what the "
         "weights, activations (about 1 GB) and CUDA graphs (about 0.5 GB) leave with KV-cache blocks.",
         f"Tensor parallelism over {tp} GPU(s) splits the weights evenly." if tp > 1 else
         "One GPU: no tensor parallelism.",
@@ -70,9 +77,7 @@ def size(req: SizingRequest, sized: "SizedModel", setup: Setup, context: int, no
     ]
     best = None
     for name in VLLM_LADDER:
-        ft = engine.catalog.file_type(name)
-        candidate = type(sized)(sized.model, ft, engine.layout(sized.model, ft))
-        w, space, _ = _budget(candidate, setup, req)
+        _, space, _ = _budget(sized_at(sized.model, name), setup, req)
         if space > 0 and space // per_token >= context * req.parallel:
             best = name
             break

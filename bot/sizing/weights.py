@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.catalog.load import Catalog
@@ -37,12 +38,26 @@ class WeightLayout:
         return total + (self.output_bytes if include_output else 0)
 
 
+@dataclass(frozen=True)
+class SizedModel:
+    """A model as the runtimes size it: architecture (for KV and compute) and its weights at one quantization."""
+
+    model: Model
+    quant: FileType
+    layout: WeightLayout
+
+
+# the same model at another quantization (by name): how a runtime tries the next step of its ladder
+SizedAt = Callable[[Model, str], SizedModel]
+
+
 def tensor_bytes(n_elements: int, type_name: str, catalog: Catalog) -> int:
     t = catalog.tensor_type(type_name)
     return -(-n_elements // t.block_size) * t.bytes_per_block
 
 
-def build_layout(named_sizes: list[tuple[TensorSpec, str, int]], n_layers: int, tied: bool, active_fraction: float) -> WeightLayout:
+def build_layout(named_sizes: list[tuple[TensorSpec, str, int]], n_layers: int, tied: bool,
+                 active_fraction: float) -> WeightLayout:
     layer = [0] * n_layers
     expert = [0] * n_layers
     embd = output = 0

@@ -1,0 +1,24 @@
+"""Answer kinds: one module per kind of question, each a function from the router's intent and the core to a typed
+Answer (or, for knowledge, a draft the pipeline has phrased and guarded). Adding a kind means adding its module, its
+renderers (bot/format.py, bot/discord/render.py) and one line in KINDS."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot.answer.schema import Answer
+from bot.core import Core
+from bot.kinds import choose, clarify, knowledge, none, sizing
+from bot.kinds.knowledge import KnowledgeDraft
+from bot.routing.schema import Route
+
+KindAnswer = Callable[[Route, Core], "Answer | KnowledgeDraft"]
+
+KINDS: dict[str, KindAnswer] = {
+    "sizing": sizing.answer,
+    "choose": choose.answer,
+    "clarify": clarify.answer,
+    "knowledge": knowledge.answer,
+    "none": none.answer,
+}
+
+__all__ = ["KINDS", "KindAnswer", "KnowledgeDraft"]
