@@ -76,6 +76,9 @@ class Model(_Strict):
     vocab_size: int = Field(gt=0)
     context_length: int = Field(gt=0)
     tied_embeddings: bool = False
+    # SwiGLU/GeGLU feed-forward (gate, up and down matrices); false for the plain two-matrix MLP of Falcon (1st
+    # generation), Phi-2, StarCoder2 and Nemotron-4 / Minitron, whose config has no gate projection
+    gated_ffn: bool = True
     sliding_window: SlidingWindow | None = None
     mla: MLA | None = None
     moe: MoE | None = None

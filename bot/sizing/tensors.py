@@ -74,8 +74,9 @@ def model_tensors(model: Model) -> list[TensorSpec]:
                 ]
         elif model.intermediate_size:
             ff = model.intermediate_size
+            if model.gated_ffn:
+                blocks.append(TensorSpec(blk + "ffn_gate", "ffn_gate", i, h * ff, h))
             blocks += [
-                TensorSpec(blk + "ffn_gate", "ffn_gate", i, h * ff, h),
                 TensorSpec(blk + "ffn_up", "ffn_up", i, h * ff, h),
                 TensorSpec(blk + "ffn_down", "ffn_down", i, ff * h, ff),
             ]
