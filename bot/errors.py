@@ -1,4 +1,5 @@
 """Errors a user can hit, each with a message they can act on. Adapters render them; the core only raises."""
+from bot.text import echo
 
 
 class WillItRunError(Exception):
@@ -13,7 +14,9 @@ class UnknownNameError(WillItRunError):
         self.name = name
         self.suggestions = suggestions
         hint = f" Closest known: {', '.join(suggestions)}." if suggestions else ""
-        super().__init__(f"Unknown {kind} '{name}'.{hint}")
+        # the name is quoted back cut short and escaped: a 3,000-character name would make the reply too long
+        # for Discord, and its Markdown or mentions would render
+        super().__init__(f"Unknown {kind} '{echo(name)}'.{hint}")
 
 
 class InvalidRequestError(WillItRunError):

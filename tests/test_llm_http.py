@@ -133,8 +133,9 @@ def test_a_server_with_no_models_asks_for_llm_model(server):
         list(OpenAICompatibleBackend(server.base_url).stream(QUESTION))
 
 
-def test_name_names_the_server(server):
-    assert backend_for(server).name == f"openai:{server.base_url}"
+def test_name_is_the_model_only_never_the_server_address(server):
+    name = backend_for(server).name
+    assert "127.0.0.1" not in name and "http" not in name
 
 
 def test_settings_with_a_base_url_make_an_http_backend():

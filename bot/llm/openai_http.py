@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from bot.llm.base import LLMError, LLMTimeout, Message
+from bot.text import redact, redact_url
 
 EXCERPT_CHARS = 200
 
@@ -32,11 +33,17 @@ class OpenAICompatibleBackend:
         connect_timeout_s: float = 5.0,
     ):
         self.base_url = base_url.rstrip("/")
-        self.name = f"openai:{public_url(self.base_url)}"
+        # what messages and logs show: the address with its user, password and key parameters redacted
+        self.shown_url = redact_url(self.base_url)
         self.model = model
         self.api_key = api_key
         self.timeout_s = timeout_s
         self.connect_timeout_s = connect_timeout_s
+
+    @property
+    def name(self) -> str:
+        """The public name (shown with answers): the model's, never the server's address, which may hold keys."""
+        return self.model or "openai-compatible server"
 
     def stream(
         self,
@@ -63,10 +70,12 @@ class OpenAICompatibleBackend:
                     self._raise_for_status(response)
                     yield from self._pieces(response, cancel, deadline)
             except httpx.TimeoutException as exc:
-                raise LLMTimeout(f"The LLM server at {self.base_url} did not answer within its time limit "
+                raise LLMTimeout(f"The LLM server at {self.shown_url} did not answer within its time limit "
                                  f"({type(exc).__name__}).") from exc
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                raise LLMError(f"Could not reach the LLM server at {self.base_url}: {exc}") from exc
+                # httpx's message repeats the URL it was given, credentials included
+                raise LLMError(f"Could not reach the LLM server at {self.shown_url}: "
+                               f"{redact(str(exc), (self.api_key,))}") from exc
 
     def _client(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
@@ -82,7 +91,7 @@ class OpenAICompatibleBackend:
                 self.model = str(response.json()["data"][0]["id"])
             except (ValueError, KeyError, IndexError, TypeError) as exc:
                 raise LLMError(
-                    f"The LLM server at {self.base_url} lists no usable model ({_excerpt(response.text)}); "
+                    f"The LLM server at {self.shown_url} lists no usable model ({_excerpt(response.text)}); "
                     "set LLM_MODEL."
                 ) from exc
         return self.model
@@ -90,8 +99,8 @@ class OpenAICompatibleBackend:
     def _raise_for_status(self, response: httpx.Response) -> None:
         if response.status_code >= 400:
             response.read()
-            raise LLMError(f"The LLM server at {self.base_url} answered HTTP {response.status_code}: "
-                           f"{_excerpt(response.text)}")
+            raise LLMError(f"The LLM server at {self.shown_url} answered HTTP {response.status_code}: "
+                           f"{redact(_excerpt(response.text), (self.api_key,))}")
 
     def _pieces(self, response: httpx.Response, cancel: threading.Event | None, deadline: float) -> Iterator[str]:
         """Server-sent events: `data: {chunk}` lines, ended by `data: [DONE]`; other SSE fields are skipped."""
@@ -100,19 +109,19 @@ class OpenAICompatibleBackend:
             if cancel is not None and cancel.is_set():
                 return
             if time.monotonic() > deadline:
-                raise LLMTimeout(f"The LLM server at {self.base_url} took longer than {self.timeout_s:g} s.")
+                raise LLMTimeout(f"The LLM server at {self.shown_url} took longer than {self.timeout_s:g} s.")
             if not line.startswith("data:"):
                 continue
             data = line[len("data:"):].strip()
             saw_data = True
             if data == "[DONE]":
                 return
-            content = _delta_content(data, self.base_url)
+            content = _delta_content(data, self.shown_url)
             if content:
                 yield content
         if not saw_data:
             # llama-cpp-python's server answers a failed generation (e.g. a prompt over its context) this way
-            raise LLMError(f"The LLM server at {self.base_url} sent no completion. Is the URL an OpenAI-compatible "
+            raise LLMError(f"The LLM server at {self.shown_url} sent no completion. Is the URL an OpenAI-compatible "
                            "API such as http://host:port/v1? If so, its log says why (often a prompt longer than "
                            "its context).")
 
@@ -143,8 +152,3 @@ def _excerpt(text: str) -> str:
     text = " ".join(text.split())
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "..."
 
-
-def public_url(url: str) -> str:
-    """The URL without what must not be shown in a channel or a log: user, password and query (API keys)."""
-    parts = httpx.URL(url)
-    return str(parts.copy_with(username=None, password=None, query=None))

@@ -12,14 +12,30 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.settings import Settings
+from bot.text import redact
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # attributes every LogRecord has; anything else on a record came from `extra=` and belongs in the JSON
 _RECORD_ATTRIBUTES = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
 
 
-class JsonFormatter(logging.Formatter):
+class RedactingFormatter(logging.Formatter):
+    """Every line with the credentials of any URL in it redacted (user:password@, ?api_key=, ?token=): an error
+    from the LLM server's client repeats LLM_BASE_URL whole, and a log outlives the secret's rotation."""
+
+    def __init__(self, *args, secrets: tuple[str | None, ...] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.secrets = secrets
+
     def format(self, record: logging.LogRecord) -> str:
+        return redact(self.format_unredacted(record), self.secrets)
+
+    def format_unredacted(self, record: logging.LogRecord) -> str:
+        return super().format(record)
+
+
+class JsonFormatter(RedactingFormatter):
+    def format_unredacted(self, record: logging.LogRecord) -> str:
         out = {
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
@@ -40,7 +56,9 @@ def setup_logging(settings: Settings, level: int = logging.INFO, stream: TextIO 
     """Send every log record at `level` or above to `stream` (stderr) in the configured format. Replaces the
     root logger's handlers, so calling it twice does not print every line twice. Returns the handler."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    secrets = (settings.llm_api_key,)
+    handler.setFormatter(JsonFormatter(secrets=secrets) if settings.log_format == "json"
+                         else RedactingFormatter(TEXT_FORMAT, secrets=secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -8,6 +8,7 @@ off-topic question does not match an entry on "what", "is" and "my".
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # a word, optionally joined to more words by . _ - (so "q4_k_m", "llama.cpp", "n-gpu-layers" stay whole)
 _COMPOUND = re.compile(r"[A-Za-z0-9]+(?:[._\-/][A-Za-z0-9]+)*")
@@ -25,6 +26,13 @@ get got getting any also still even really like lol ok okay know want need help 
 
 
 def tokenize(text: str) -> list[str]:
+    """The lexical tokens of `text` (a new list each call; the work is remembered for recent texts, since one
+    search reads the query on the BM25 side, the symptom matcher and the name matcher)."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=256)
+def _tokens(text: str) -> tuple[str, ...]:
     tokens: list[str] = []
     for match in _COMPOUND.finditer(text):
         word = match.group(0)
@@ -35,4 +43,4 @@ def tokenize(text: str) -> list[str]:
         if len(parts) > 1:
             tokens.append(lower)
         tokens.extend(p for p in parts if p not in STOPWORDS)
-    return tokens
+    return tuple(tokens)

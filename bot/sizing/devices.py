@@ -10,7 +10,7 @@ from itertools import groupby
 from bot.catalog.load import Catalog
 from bot.catalog.schema import Hardware
 from bot.errors import InvalidRequestError
-from bot.sizing.schema import MAX_GPUS, SizingRequest
+from bot.sizing.schema import MAX_GPUS, SizingRequest, gpu_names
 
 GIB = 2**30
 MIB = 2**20
@@ -61,7 +61,9 @@ def apple_working_set(total: int) -> int:
 def _hardware_list(req: SizingRequest, catalog: Catalog) -> list[Hardware]:
     if not req.gpu:
         return []
-    names = [n.strip() for n in req.gpu.replace(",", "+").split("+") if n.strip()]
+    names = gpu_names(req.gpu)
+    if len(names) > MAX_GPUS:            # checked before the look-ups: each unknown name costs a fuzzy search
+        raise InvalidRequestError(f"At most {MAX_GPUS} GPUs can be combined; got {len(names)}.")
     found = [catalog.gpu(n) for n in names]
     if len(found) == 1:
         if req.gpus < 1 or req.gpus > MAX_GPUS:

@@ -14,8 +14,14 @@ MAX_CONTEXT = 10_000_000
 MAX_GPUS = 16
 
 
+def gpu_names(gpu: str) -> list[str]:
+    """The GPU names of a `gpu` field: several are joined by '+' (or ',')."""
+    return [n.strip() for n in gpu.replace(",", "+").split("+") if n.strip()]
+
+
 class SizingRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # NaN and infinity are not sizes: `--reserved nan` would otherwise reach round() deep in the engine
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     model: str | None = Field(default=None, description="model name as people type it; optional with gguf")
     gguf: str | None = Field(default=None, description="path of a local GGUF file: size from its real tensors")
@@ -37,6 +43,13 @@ class SizingRequest(BaseModel):
     @classmethod
     def _lowercase(cls, value: str) -> str:
         return value.lower()
+
+    @field_validator("gpu")
+    @classmethod
+    def _at_most_max_gpus(cls, value: str | None) -> str | None:
+        if value is not None and len(gpu_names(value)) > MAX_GPUS:
+            raise ValueError(f"at most {MAX_GPUS} GPUs can be combined, got {len(gpu_names(value))}")
+        return value
 
     @model_validator(mode="after")
     def _has_model(self):

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from bot.answer.pipeline import answer
+from bot.cli.commands.common import run_stdin
 from bot.core import Core
 from bot.format import answer_text
 
@@ -20,10 +21,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, core: Core) -> int:
     if args.stdin:
-        for line in sys.stdin:
-            if line.strip():
-                print(answer(core, line.strip()).model_dump_json(), flush=True)
-        return 0
+        return run_stdin(lambda line: answer(core, line))
     if not args.question:
         print("error: give a question, or --stdin", file=sys.stderr)
         return 2

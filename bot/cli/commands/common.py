@@ -1,10 +1,19 @@
-"""What several commands print: errors as one JSON object (for --stdin), and pydantic's validation errors as one
-line a person can act on."""
+"""What several commands print: errors as one JSON object (for --stdin), pydantic's validation errors as one line a
+person can act on, and the --stdin loop (one line in, exactly one JSON line out, errors included)."""
 from __future__ import annotations
 
-from pydantic import ValidationError
+import json
+import logging
+import sys
+from collections.abc import Callable
+from typing import TextIO
 
-from bot.errors import UnknownNameError
+from pydantic import BaseModel, ValidationError
+
+from bot.errors import UnknownNameError, WillItRunError
+from bot.text import escape_control
+
+log = logging.getLogger(__name__)
 
 
 def error_json(exc: Exception) -> dict:
@@ -16,3 +25,30 @@ def error_json(exc: Exception) -> dict:
 
 def validation_message(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in exc.errors())
+
+
+def answer_json(handle: Callable[[str], BaseModel], line: str) -> str:
+    """`handle(line)` as one JSON line; a line that fails becomes one JSON error object, so that a script reading
+    the output line by line stays in step with its input, and the lines after a bad one are still answered."""
+    try:
+        return handle(line).model_dump_json()
+    except ValidationError as exc:
+        return json.dumps({"error": validation_message(exc)})
+    except WillItRunError as exc:
+        return json.dumps(error_json(exc))
+    except (ValueError, ArithmeticError) as exc:   # a value no validator foresaw: this line's problem, not the run's
+        log.warning("stdin line failed: %s", exc, exc_info=True)
+        return json.dumps({"error": f"could not answer this line ({type(exc).__name__}: {exc})"})
+
+
+def run_stdin(handle: Callable[[str], BaseModel], stdin: TextIO | None = None) -> int:
+    """One JSON line on stdout for each non-blank line of stdin."""
+    for line in stdin or sys.stdin:
+        if line.strip():
+            print(answer_json(handle, line.strip()), flush=True)
+    return 0
+
+
+def print_error(message: str) -> None:
+    """`error: ...` on stderr, with any control characters in it (from the user's input) made visible."""
+    print(f"error: {escape_control(message)}", file=sys.stderr)

@@ -8,6 +8,7 @@ import sys
 
 from bot.discord.store import Store, default_path
 from bot.settings import Settings
+from bot.text import escape_control
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -30,5 +31,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print("no unanswered questions recorded")
     for q in questions:
         last = dt.datetime.fromtimestamp(q.last_asked).strftime("%Y-%m-%d")
-        print(f"{q.count:>5}x  {q.question}  (last asked {last})")
+        # the question was typed in Discord: an escape sequence in it must not reach this terminal
+        print(f"{q.count:>5}x  {escape_control(q.question)}  (last asked {last})")
     return 0

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
+from bot.cli.commands.common import run_stdin
 from bot.core import Core
 
 
@@ -16,13 +16,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, core: Core) -> int:
-    lines = (line.strip() for line in sys.stdin) if args.stdin else [args.message or ""]
-    for text in lines:
-        if not text:
+    if args.stdin:
+        return run_stdin(core.router.route)
+    for text in [args.message or ""]:
+        if not text.strip():
             continue
         route = core.router.route(text)
-        if args.json or args.stdin:
-            print(route.model_dump_json(indent=None if args.stdin else 2), flush=True)
+        if args.json:
+            print(route.model_dump_json(indent=2), flush=True)
         else:
             print(f"{route.route} -> {route.kind} (confidence {route.confidence:.2f}): {route.reason}")
             if route.sizing is not None:

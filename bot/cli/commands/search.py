@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bot.cli.commands.common import run_stdin
 from bot.core import Core
 from bot.format import search_text
 
@@ -21,10 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, core: Core) -> int:
     retriever = core.retriever
     if args.stdin:
-        for line in sys.stdin:
-            if line.strip():
-                print(retriever.search(line.strip(), k=args.k, mode=args.mode).model_dump_json(), flush=True)
-        return 0
+        return run_stdin(lambda line: retriever.search(line, k=args.k, mode=args.mode))
     if not args.query:
         print("error: give a query, or --stdin", file=sys.stderr)
         return 2

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 from pydantic import ValidationError
 
-from bot.cli.commands.common import error_json, validation_message
+from bot.cli.commands.common import print_error, run_stdin, validation_message
 from bot.core import Core
-from bot.errors import WillItRunError
 from bot.format import sizing_text
 from bot.sizing.schema import SizingRequest
 
@@ -52,21 +50,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, core: Core) -> int:
     if args.stdin:
-        for line in sys.stdin:
-            if not line.strip():
-                continue
-            try:
-                report = core.engine.size(SizingRequest.model_validate_json(line))
-                print(report.model_dump_json(), flush=True)
-            except ValidationError as exc:
-                print(json.dumps({"error": validation_message(exc)}), flush=True)
-            except WillItRunError as exc:
-                print(json.dumps(error_json(exc)), flush=True)
-        return 0
+        return run_stdin(lambda line: core.engine.size(SizingRequest.model_validate_json(line)))
     try:
         request = size_request(args)
     except ValidationError as exc:
-        print(f"error: {validation_message(exc)}", file=sys.stderr)
+        print_error(validation_message(exc))
         return 2
     report = core.engine.size(request)
     if args.chart:
