@@ -8,6 +8,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sqlite3
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -36,8 +37,11 @@ SUPPRESS_NOTIFICATIONS = 1 << 12
 
 
 @pytest.fixture
-def streaming_server():
-    server = FakeOpenAIServer(pieces=[f"word{i} " for i in range(12)], seconds_between_pieces=0.25)
+def streaming_server(kb):
+    """A server that rephrases faithfully, word by word: the kv-cache entry's own summary (the guard lets previews
+    of supported whole sentences through, so they show as they come)."""
+    summary = " ".join(kb.entries["kv-cache"].meta.summary.split())
+    server = FakeOpenAIServer(pieces=[w + " " for w in summary.split()], seconds_between_pieces=0.1)
     server.start()
     yield server
     server.stop()
@@ -56,7 +60,8 @@ def run(scenario: Callable[[FakeDiscord], Awaitable[None]], timeout: float = 30,
 async def running(fake: FakeDiscord, core: Core, data_dir: Path, bot_class: type = WillItRunBot,
                   metrics=None, **settings) -> AsyncIterator[WillItRunBot]:
     """Our bot, logged in to the fake and ready; closed afterwards."""
-    options = dict(data_dir=data_dir, discord_guild_id=int(fake.guild_id), discord_cooldown_s=0)
+    options = dict(data_dir=data_dir, discord_guild_id=int(fake.guild_id), discord_cooldown_s=0,
+                   discord_button_cooldown_s=0)
     store = Store(default_path(data_dir))
     bot = bot_class(core_with(core, core.backend, **{**options, **settings}), store, metrics=metrics,
                     guild_ready_timeout=0.05)
@@ -302,9 +307,10 @@ def test_ask_is_deferred_then_streamed_into_the_reply_at_most_once_a_second(core
             await interaction.wait_done(lambda i: "Sources" in i.answered_text())
             assert interaction.callbacks[0]["type"] == 5                   # deferred, "thinking"
             edits = fake.edits_of(interaction.original["id"])
-            assert any("word3" in (body.get("content") or "") for _, body in edits)   # the text as it came
+            first_sentence = "The KV cache stores the attention keys and values"
+            assert any(first_sentence in (body.get("content") or "") for _, body in edits[:-1])   # as it came
             times = [t for t, _ in edits]
-            assert len(times) >= 3
+            assert len(times) >= 2                   # a whole sentence as it came, then the final answer
             assert min(b - a for a, b in zip(times, times[1:])) >= 0.95
             assert "[1] [" in interaction.answered_text()                 # numbered source links
 
@@ -658,3 +664,122 @@ def test_willitrun_run_with_a_token_serves_discord_and_stops_cleanly_on_sigterm(
         assert (tmp_path / "willitrun.sqlite3").exists()
 
     run(scenario, timeout=90)
+
+
+# ---------------------------------------------------------------- a failing database loses no question
+def break_table(data_dir: Path, table: str) -> None:
+    """Drop one table behind the bot's back, so that every use of it fails as a damaged database would."""
+    db = sqlite3.connect(default_path(data_dir))
+    db.execute(f"DROP TABLE {table}")
+    db.close()
+
+
+def test_a_question_is_answered_when_the_database_cannot_say_the_channels_mode(core, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path):
+            break_table(tmp_path, "channel_modes")
+            question = await fake.user_message("what is gguf?", mention_bot=True)
+            assert "GGUF" in message_text(await answer_to(fake, question))
+
+    run(scenario)
+
+
+def test_an_answer_the_database_cannot_remember_is_still_the_only_reply(core, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path):
+            break_table(tmp_path, "answers")
+            question = await fake.user_message("what is gguf?", mention_bot=True)
+            await answer_to(fake, question)
+            await asyncio.sleep(0.5)
+            assert len(replies_to(fake, question)) == 1 and len(fake.bot_messages()) == 1
+
+    run(scenario)
+
+
+def test_an_unanswered_question_the_database_cannot_count_gets_one_reply(core, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path):
+            break_table(tmp_path, "unanswered")
+            question = await fake.user_message("what is the best pizza topping?", mention_bot=True)
+            await answer_to(fake, question)
+            await asyncio.sleep(0.5)
+            assert [message_text(m) for m in fake.bot_messages()] == [message_text(replies_to(fake, question)[0])]
+            assert "Something went wrong" not in message_text(fake.bot_messages()[0])
+
+    run(scenario)
+
+
+def test_the_bot_starts_on_a_corrupt_database(core, tmp_path):
+    default_path(tmp_path).write_bytes(b"not a database at all " * 500)
+
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path):
+            question = await fake.user_message("what is gguf?", mention_bot=True)
+            assert "GGUF" in message_text(await answer_to(fake, question))
+
+    run(scenario)
+
+
+class BotThatPrunesOften(WillItRunBot):
+    prune_interval_s = 0.2
+
+
+def test_old_feedback_and_unanswered_questions_are_deleted_while_the_bot_runs(core, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path, bot_class=BotThatPrunesOften) as bot:
+            long_ago = Store(default_path(tmp_path), clock=lambda: 1_000_000_000.0)   # the same file, in 2001
+            long_ago.record_unanswered("what is the best pizza topping?")
+            long_ago.record_feedback(1, user_id=10, vote="up")
+            long_ago.close()
+            await fake.wait_for(lambda: not bot.store.most_unanswered() and bot.store.feedback_counts(1).up == 0,
+                                5, what="old records deleted")
+
+    run(scenario)
+
+
+# ---------------------------------------------------------------- /admin: per-server and every-server actions
+def test_reload_needs_the_application_owner_not_just_manage_server(core, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path) as bot:
+            before = bot.core
+            attempt = await fake.slash("admin", subcommand="reload", user=fake.user,
+                                       member_permissions=str(MANAGE_GUILD))
+            await attempt.wait_done()
+            assert "only the bot's owner" in attempt.answered_text() and attempt.ephemeral
+            assert bot.core is before
+
+    run(scenario)
+
+
+def test_sync_global_needs_the_application_owner_not_just_manage_server(core, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path):
+            attempt = await fake.slash("admin", {"scope": "global"}, subcommand="sync", user=fake.user,
+                                       member_permissions=str(MANAGE_GUILD))
+            await attempt.wait_done()
+            assert "only the bot's owner" in attempt.answered_text()
+            assert fake.global_commands == []
+
+    run(scenario)
+
+
+def test_a_user_listed_as_bot_admin_may_sync_globally(core, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path, discord_admin_user_ids=[int(fake.user["id"])]):
+            sync = await fake.slash("admin", {"scope": "global"}, subcommand="sync", user=fake.user,
+                                    member_permissions=str(MANAGE_GUILD))
+            await sync.wait_done()
+            assert "(global)" in sync.answered_text() and fake.global_commands
+
+    run(scenario)
+
+
+def test_manage_server_is_enough_for_a_channels_mode(core, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path) as bot:
+            mode = await fake.slash("admin", {"mode": "off"}, subcommand="mode", user=fake.user,
+                                    member_permissions=str(MANAGE_GUILD))
+            await mode.wait_done()
+            assert bot.store.channel_mode(int(fake.channel_id)) == "off"
+
+    run(scenario)

@@ -59,7 +59,8 @@ def bot_token(user_id: str = "123456789012345678") -> str:
 # ---------------------------------------------------------------------------------------------- health
 def test_every_check_passes_on_this_checkout(fresh_index, tmp_path):
     checks = health.run_checks(settings_for(tmp_path))
-    assert [c.name for c in checks] == ["catalog", "knowledge base", "index", "llm", "data dir", "discord token"]
+    assert [c.name for c in checks] == ["catalog", "knowledge base", "index", "llm", "data dir", "database",
+                                       "discord token"]
     assert all(c.ok for c in checks), "\n".join(c.line() for c in checks)
 
 
@@ -204,7 +205,7 @@ def test_health_command_exits_1_and_prints_a_fail_line_for_a_stale_index(monkeyp
     monkeypatch.delenv("LLM_BASE_URL", raising=False)
     assert ops_main(["health"]) == 1
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert lines[2].startswith(f"FAIL index: no index in {tmp_path / 'no-index'}")
 
 

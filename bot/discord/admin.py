@@ -1,6 +1,9 @@
 """/admin: for people who may manage the server. Reload the knowledge base and catalogs, show the index, set a
 channel's mode (off / mention / listen), sync the commands. Hidden from everyone else by default permissions, and
-checked again here, because a server can override default permissions."""
+checked again here, because a server can override default permissions.
+
+What acts on every server the bot is in (reload, sync global) needs more than Manage Server in one of them: the
+application's owner, or a user listed in DISCORD_ADMIN_USER_IDS."""
 from __future__ import annotations
 
 import asyncio
@@ -12,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord.error_replies import RefusedWithReason
 from bot.discord.store import ChannelMode
 
 if TYPE_CHECKING:
@@ -40,6 +44,22 @@ def index_status(bot: WillItRunBot) -> str:
     return "\n".join(lines)
 
 
+class BotAdminOnly(RefusedWithReason):
+    """Someone who may manage one server tried what changes the bot on every server."""
+
+    def __init__(self):
+        super().__init__("This changes the bot on every server it is in, so only the bot's owner (or a user listed "
+                         "in DISCORD_ADMIN_USER_IDS) may run it. Per-server actions (mode, index, sync guild) need "
+                         "Manage Server.")
+
+
+def acts_globally(interaction: discord.Interaction) -> bool:
+    """Whether the /admin subcommand being run changes the bot everywhere: reload, or sync with scope global."""
+    command = interaction.command
+    name = command.name if command is not None else ""
+    return name == "reload" or (name == "sync" and getattr(interaction.namespace, "scope", "guild") == "global")
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class Admin(commands.GroupCog, group_name="admin", group_description="Manage the bot (Manage Server permission)"):
@@ -48,6 +68,10 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Manage the
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        if acts_globally(interaction):
+            if not await self.bot.may_act_globally(interaction.user):
+                raise BotAdminOnly()
+            return True
         permissions = interaction.permissions
         if not (permissions.manage_guild or permissions.administrator):   # administrators have every permission
             raise app_commands.MissingPermissions(["manage_guild"])

@@ -8,16 +8,18 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.charts import memory_breakdown_chart
 from bot.core import Core
+from bot.discord.chart_thread import ChartThread
 from bot.discord.error_replies import tell_interaction_user, user_message_for
 from bot.discord.interactions import too_late
-from bot.discord.store import Store
+from bot.discord.rate_limits import RateLimits, admitted
+from bot.discord.store import Store, softly
 from bot.discord.views import DYNAMIC_ITEMS
 from bot.llm.queue import GenerationQueue
 from bot.ops.metrics import MetricsRecorder, NullMetrics
@@ -26,6 +28,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 EXTENSIONS = ("bot.discord.commands", "bot.discord.listener", "bot.discord.admin")
 SHUTDOWN_GRACE_S = 5.0    # how long a stopping bot waits for answers under way
+PRUNE_INTERVAL_S = 3600.0   # how often records past DATA_RETENTION_DAYS are deleted
 
 MESSAGE_CONTENT_REFUSED = (
     "Discord refused the Message Content intent (gateway close code 4014). Either enable it for this bot in the "
@@ -39,11 +42,43 @@ class StartupError(Exception):
     """The bot cannot start; the message tells the operator what to change."""
 
 
+def longest_text_option(options: list[dict]) -> tuple[str, int] | None:
+    """(name, length) of the longest text option, through subcommands and groups; None without text options."""
+    found: tuple[str, int] | None = None
+    for option in options:
+        nested = longest_text_option(option.get("options") or [])
+        here = (option["name"], len(option["value"])) if isinstance(option.get("value"), str) else None
+        for candidate in (nested, here):
+            if candidate is not None and (found is None or candidate[1] > found[1]):
+                found = candidate
+    return found
+
+
+def too_long_message(name: str, length: int, limit: int) -> str:
+    return f"That {name} is {length:,} characters long; I take at most {limit:,}. Please shorten it."
+
+
 class AnswerTree(app_commands.CommandTree):
-    """Drops interactions that arrive too late to be answered, and answers every command failure politely."""
+    """Drops interactions that arrive too late to be answered, holds every command to the rate limits and every
+    text option to MAX_QUESTION_CHARS before any lookup sees it, and answers every command failure politely."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        return not too_late(interaction)
+        if too_late(interaction):
+            return False
+        bot: WillItRunBot = self.client      # type: ignore[assignment]
+        limit = bot.settings.max_question_chars
+        longest = longest_text_option((interaction.data or {}).get("options") or [])
+        too_long = longest is not None and longest[1] > limit
+        if interaction.type is discord.InteractionType.autocomplete:
+            if too_long:                     # nothing to suggest for a wall of text; never fuzzy-match it
+                await interaction.response.autocomplete([])
+            return not too_long
+        if not await admitted(interaction, bot.rate_limits, "question"):
+            return False
+        if too_long:
+            await tell_interaction_user(interaction, too_long_message(*longest, limit))
+            return False
+        return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
         await tell_interaction_user(interaction, user_message_for(error))
@@ -58,6 +93,8 @@ def build_intents(settings: Settings) -> discord.Intents:
 
 
 class WillItRunBot(commands.Bot):
+    prune_interval_s = PRUNE_INTERVAL_S
+
     def __init__(self, core: Core, store: Store, metrics: MetricsRecorder | None = None, **client_options):
         """`core` answers every question; /admin reload replaces it whole (bot.core). `client_options` go to
         discord.py's Client (tests pass guild_ready_timeout). `metrics`: where answers, feedback and the queue depth
@@ -81,18 +118,31 @@ class WillItRunBot(commands.Bot):
         self.started_at = dt.datetime.now(dt.UTC)
         self.index_reloaded_at: dt.datetime | None = None
         self._answering: set[asyncio.Task] = set()
-        self.chart_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chart")
-        # one question per user per interval, over /ask and channel questions together (keyed by user id)
-        self._question_cooldowns = commands.CooldownMapping.from_cooldown(
-            1, settings.discord_cooldown_s, lambda user_id: user_id)
+        self.charts = ChartThread(self.draw_chart)
+        self.rate_limits = RateLimits(settings)
+        self._pruning: asyncio.Task | None = None
 
-    def question_retry_after(self, user_id: int) -> float | None:
-        """None when `user_id` may ask now (and counts this question), else the seconds to wait."""
-        if self.settings.discord_cooldown_s <= 0:
-            return None
-        return self._question_cooldowns.update_rate_limit(user_id)
+    def draw_chart(self, report) -> bytes:
+        """The memory chart of a sizing report, as PNG bytes (runs on the chart thread)."""
+        return memory_breakdown_chart(report)
+
+    async def may_act_globally(self, user: discord.abc.User) -> bool:
+        """Whether `user` may run what changes the bot on every server: the application's owner (or a member of
+        its team), or a user listed in DISCORD_ADMIN_USER_IDS. Manage Server in one server is not enough."""
+        return user.id in self.settings.discord_admin_user_ids or await self.is_owner(user)
+
+    async def prune_regularly(self) -> None:
+        """Delete records past the retention period now and every `prune_interval_s`; a failing database costs a
+        log line, never the bot."""
+        while True:
+            days = self.settings.data_retention_days
+            removed = await softly(self.store.prune, days, default={}, what="delete old records")
+            if any(removed.values()):
+                log.info("deleted records older than %d days: %s", days, removed)
+            await asyncio.sleep(self.prune_interval_s)
 
     async def setup_hook(self) -> None:
+        self._pruning = asyncio.create_task(self.prune_regularly(), name="willitrun-prune")
         if self.core.backend is not None:
             self.queue = GenerationQueue(self.core.backend, max_waiting=self.settings.llm_queue_max_waiting)
         for extension in EXTENSIONS:
@@ -146,5 +196,7 @@ class WillItRunBot(commands.Bot):
         if pending:
             log.info("letting %d answer(s) finish before disconnecting", len(pending))
             await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_S)
-        self.chart_thread.shutdown(wait=False, cancel_futures=True)
+        if self._pruning is not None:
+            self._pruning.cancel()
+        self.charts.shutdown()
         await super().close()

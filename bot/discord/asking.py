@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 from bot.answer.pipeline import answer_async
 from bot.answer.schema import Answer
 from bot.catalog.load import Catalog
-from bot.charts import chart_alt_text, memory_breakdown_chart
+from bot.charts import chart_alt_text
 from bot.discord.render import Post, chart_report, render_answer, sizing_post
-from bot.discord.store import AnswerRecord
+from bot.discord.store import AnswerRecord, softly
 from bot.errors import WillItRunError
 from bot.routing.schema import SizingFields, to_sizing_request
 from bot.sizing.schema import SizingReport, SizingRequest
@@ -51,16 +51,10 @@ async def answer_question(bot: WillItRunBot, question: str, *, previous: SizingF
 
 async def chart_for(bot: WillItRunBot, report: SizingReport, budget_s: float = CHART_SECONDS
                     ) -> tuple[bytes | None, str | None]:
-    """The memory chart and its alt text, or (None, None) when drawing it takes longer than `budget_s`. Charts are
-    drawn one at a time on the bot's chart thread: matplotlib is not made for drawing in parallel threads, and
-    twenty charts at once would only slow each other down."""
-    drawing = asyncio.get_running_loop().run_in_executor(bot.chart_thread, memory_breakdown_chart, report)
-    try:
-        png = await asyncio.wait_for(drawing, budget_s)
-    except TimeoutError:
-        log.warning("left the chart out: drawing it took over %.1f s", budget_s)
-        return None, None
-    return png, chart_alt_text(report)
+    """The memory chart and its alt text, or (None, None) when it cannot be drawn within `budget_s` (see
+    chart_thread: one chart at a time, and a slow one holds no other answer up)."""
+    png = await bot.charts.draw(report, budget_s)
+    return (png, chart_alt_text(report)) if png is not None else (None, None)
 
 
 async def posts_for(bot: WillItRunBot, answer: Answer, chart_budget_s: float = DEFERRED_CHART_SECONDS
@@ -94,8 +88,9 @@ def record_of(question: str, answer: Answer, catalog: Catalog) -> AnswerRecord:
 
 
 async def remember(bot: WillItRunBot, message_ids: list[int], record: AnswerRecord) -> None:
-    """Remember `record` for every message of an answer, so replies and buttons on any of them can use it."""
+    """Remember `record` for every message of an answer, so replies and buttons on any of them can use it. Called
+    after the answer is posted, so a failing database costs a log line, never a second reply."""
     for message_id in message_ids:
-        await asyncio.to_thread(bot.store.remember_answer, message_id, record)
+        await softly(bot.store.remember_answer, message_id, record, default=None, what="remember an answer")
     if record.kind == "no_match":
-        await asyncio.to_thread(bot.store.record_unanswered, record.question)
+        await softly(bot.store.record_unanswered, record.question, default=0, what="count an unanswered question")

@@ -26,7 +26,7 @@ from bot.discord.asking import (
     record_of,
     remember,
 )
-from bot.discord.error_replies import cooldown_message, user_message_for
+from bot.discord.error_replies import user_message_for
 from bot.discord.interactions import MAX_INTERACTION_AGE_S, interaction_age
 from bot.discord.render import (
     Post,
@@ -39,7 +39,7 @@ from bot.discord.render import (
     text_posts,
 )
 from bot.discord.replies import edit_kwargs, finish_deferred, follow_up, respond, send_to_channel
-from bot.discord.store import AnswerRecord
+from bot.discord.store import AnswerRecord, softly
 from bot.discord.streaming import ThrottledEdits
 from bot.discord.transformers import EntryTransformer, HardwareTransformer, ModelTransformer, QuantTransformer
 from bot.discord.views import answer_view
@@ -197,32 +197,26 @@ class AskingCommands(commands.Cog):
         preferred = [e for e in hits if e.kind == kind] or hits
         return (None if result.declined or not preferred else preferred[0]), hits[:3]
 
-    async def look_up(self, interaction: discord.Interaction, text: str, kind: str) -> None:
+    def found_entry(self, text: str, kind: str) -> tuple[Entry | None, list[Entry]]:
+        """The entry `text` names, else what the retriever finds. Both take time that grows with the text (a
+        fuzzy match over every name, an embedding), so they run in a worker thread, never on the event loop."""
         entry = self.entry_named(text, kind)
-        closest: list[Entry] = []
-        if entry is None:
-            entry, closest = await result_or_defer(interaction, asyncio.to_thread(self.searched_entry, text, kind))
+        return (entry, []) if entry is not None else self.searched_entry(text, kind)
+
+    async def look_up(self, interaction: discord.Interaction, text: str, kind: str) -> None:
+        entry, closest = await result_or_defer(interaction, asyncio.to_thread(self.found_entry, text, kind))
         if entry is not None:
             await send(interaction, [entry_post(entry)])
             return
         names = sources_block([Source.of(e) for e in closest], "Closest entries") if closest else ""
         await send(interaction, text_posts(f"I have no entry for that, so I won't guess.\n\n{names}".strip()))
-        await asyncio.to_thread(self.bot.store.record_unanswered, text)
+        await softly(self.bot.store.record_unanswered, text, default=0, what="count an unanswered question")
 
     # ---------------------------------------------------------------- anything else: through the whole pipeline
     @app_commands.command(name="ask", description="Ask anything about running models locally.")
     @app_commands.describe(question="your question, e.g. 'will llama 3.1 70b fit on two 3090s?'")
     async def ask(self, interaction: discord.Interaction, question: str) -> None:
-        limit = self.bot.settings.max_question_chars
-        if len(question) > limit:
-            await interaction.response.send_message(
-                f"That question is {len(question):,} characters long; I take at most {limit:,}. "
-                "Please shorten it.", ephemeral=True)
-            return
-        retry = self.bot.question_retry_after(interaction.user.id)
-        if retry is not None:
-            await interaction.response.send_message(cooldown_message(retry), ephemeral=True)
-            return
+        # the command tree has already held the question to MAX_QUESTION_CHARS and the asker to the rate limits
         with self.bot.answering():
             await self.answer_deferred(interaction, question)
 

@@ -16,6 +16,10 @@ SOMETHING_WENT_WRONG = ("Something went wrong on my side while answering; it has
                         "Please try again in a moment.")
 
 
+class RefusedWithReason(app_commands.CheckFailure):
+    """A check that failed with a message for the user (discord.py's own checks carry none)."""
+
+
 def cooldown_message(retry_after: float) -> str:
     return f"You're asking faster than I can keep up: please wait {max(retry_after, 1):.0f} s and ask again."
 
@@ -38,6 +42,8 @@ def user_message_for(error: BaseException) -> str:
         return "This command needs the Manage Server permission."
     if isinstance(cause, app_commands.NoPrivateMessage):
         return "This command only works in a server."
+    if isinstance(cause, RefusedWithReason):
+        return str(cause)
     if isinstance(cause, app_commands.CheckFailure):
         return "You can't use this command here."
     if isinstance(cause, TimeoutError):

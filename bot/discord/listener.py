@@ -18,7 +18,7 @@ from bot.discord.asking import answer_question, position_text, posts_for, record
 from bot.discord.error_replies import cooldown_message, user_message_for
 from bot.discord.render import Post, streaming_preview
 from bot.discord.replies import send_to_channel
-from bot.discord.store import AnswerRecord
+from bot.discord.store import DEFAULT_MODE, AnswerRecord, softly
 from bot.discord.streaming import ThrottledEdits
 from bot.discord.views import answer_view
 from bot.routing import LISTEN_THRESHOLD, SizingFields
@@ -60,7 +60,8 @@ class ChannelQuestions(commands.Cog):
             return "direct"          # a direct message is always to the bot
         # a thread follows the mode of the channel it is in
         mode_channel = getattr(channel, "parent_id", None) or channel.id
-        mode = await asyncio.to_thread(self.bot.store.channel_mode, mode_channel)
+        mode = await softly(self.bot.store.channel_mode, mode_channel, default=DEFAULT_MODE,
+                            what="read a channel's mode")
         if mode == "off" or me is None:
             return None
         if me in message.mentions:
@@ -81,7 +82,8 @@ class ChannelQuestions(commands.Cog):
         """What the answer this message replies to was about, when it replies to one of the bot's answers."""
         if message.reference is None or message.reference.message_id is None:
             return None
-        return await asyncio.to_thread(self.bot.store.answer_record, message.reference.message_id)
+        return await softly(self.bot.store.answer_record, message.reference.message_id, default=None,
+                            what="read what an answer was about")
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -102,6 +104,10 @@ class ChannelQuestions(commands.Cog):
 
     async def answer(self, message: discord.Message, trigger: Trigger) -> None:
         explicit = trigger != "listen"
+        # a question to the bot counts against the limits before anything is said, so that spam gets at most one
+        # "slow down" a window, and not one "how to ask" or "too long" per message either
+        if explicit and not await self.admitted(message, tell=True):
+            return
         question = question_in(message, self.bot.user.id)
         if not question:
             # without the Message Content intent only mentions carry text; an empty mention gets a hint
@@ -120,12 +126,17 @@ class ChannelQuestions(commands.Cog):
             route = await asyncio.to_thread(self.bot.core.router.route, question, previous)
             if route.route == "none" or route.confidence < LISTEN_THRESHOLD:
                 return          # chit-chat in a listen channel: stay silent
-        retry = self.bot.question_retry_after(message.author.id)
-        if retry is not None:
-            if explicit:
-                await message.reply(cooldown_message(retry))
-            return
+            if not await self.admitted(message, tell=False):    # nobody asked the bot: no "slow down" either
+                return
         await self.stream_answer(message, question, previous, explicit)
+
+    async def admitted(self, message: discord.Message, tell: bool) -> bool:
+        """Whether the rate limits let `message` be answered; the first refusal in a window is said, once."""
+        guild_id = message.guild.id if message.guild is not None else None
+        verdict = self.bot.rate_limits.check(message.author.id, guild_id, "question")
+        if not verdict.allowed and verdict.tell and tell:
+            await message.reply(cooldown_message(verdict.retry_after or 0))
+        return verdict.allowed
 
     async def stream_answer(self, message: discord.Message, question: str, previous: SizingFields | None,
                             explicit: bool) -> None:

@@ -51,7 +51,7 @@ def run_bot(core: Core) -> int:
     except LLMError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    store = Store(default_path(settings.data_dir))
+    store = Store(default_path(settings.data_dir), retention_days=settings.data_retention_days)
     bot = WillItRunBot(core, store, metrics=metrics_from_settings(settings))
     try:
         asyncio.run(serve(bot, settings.discord_token or ""))

@@ -14,9 +14,10 @@ import discord
 from bot.discord.asking import remember, sized_post
 from bot.discord.error_replies import tell_interaction_user, user_message_for
 from bot.discord.interactions import too_late
+from bot.discord.rate_limits import admitted
 from bot.discord.render import sources_detail_posts
 from bot.discord.replies import respond
-from bot.discord.store import AnswerRecord
+from bot.discord.store import AnswerRecord, softly
 from bot.sizing.schema import SizingReport, SizingRequest
 from bot.sizing.tensors import is_quantized
 
@@ -42,16 +43,21 @@ async def _guarded(interaction: discord.Interaction, action: Callable[[], Awaita
 
 
 async def _record(interaction: discord.Interaction) -> AnswerRecord | None:
+    """What the clicked answer was about; None when it is not known (or the database cannot say)."""
     if interaction.message is None:
         return None
-    return await asyncio.to_thread(_bot(interaction).store.answer_record, interaction.message.id)
+    return await softly(_bot(interaction).store.answer_record, interaction.message.id, default=None,
+                        what="read what an answer was about")
 
 
 class _TimelyItem(discord.ui.DynamicItem[discord.ui.Button], template=r"^$"):
-    """Drops clicks that reach us too late to be answered (see interactions.MAX_INTERACTION_AGE_S)."""
+    """Drops clicks that reach us too late to be answered (see interactions.MAX_INTERACTION_AGE_S), and holds
+    clicks to the rate limits (per person and per server)."""
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        return not too_late(interaction)
+        if too_late(interaction):
+            return False
+        return await admitted(interaction, _bot(interaction).rate_limits, "button")
 
 
 class FeedbackButton(_TimelyItem, template=r"fb:(?P<vote>up|down)"):

@@ -20,6 +20,7 @@ from bot.core import open_core
 from bot.errors import InvalidRequestError, WillItRunError
 from bot.kb.load import KnowledgeBase
 from bot.settings import Settings
+from bot.text import redact, redact_url
 
 
 class Check(BaseModel):
@@ -158,12 +159,15 @@ def gguf_header_or_problem(path: Path) -> tuple[str, int] | str:
 def check_llm_server(settings: Settings) -> Check:
     import httpx
 
-    base = (settings.llm_base_url or "").rstrip("/")
+    url = (settings.llm_base_url or "").rstrip("/")
+    # `base` is what the lines show: LLM_BASE_URL may carry user:password@ or ?api_key=
+    base = redact_url(url)
     headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
     try:
-        response = httpx.get(f"{base}/models", headers=headers, timeout=5.0)
+        response = httpx.get(f"{url}/models", headers=headers, timeout=5.0)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        return Check(name="llm", ok=False, detail=f"no answer from {base}/models ({type(exc).__name__}: {exc}); "
+        problem = redact(str(exc), (settings.llm_api_key,))
+        return Check(name="llm", ok=False, detail=f"no answer from {base}/models ({type(exc).__name__}: {problem}); "
                                                   "is the server up, and does LLM_BASE_URL end in /v1?")
     if response.status_code != 200:
         hint = {401: "; check LLM_API_KEY", 403: "; check LLM_API_KEY",
@@ -195,6 +199,29 @@ def check_data_dir(settings: Settings) -> Check:
         return Check(name="data dir", ok=False, detail=f"{folder} is not writable ({exc.strerror or exc}); "
                                                        "fix its owner or mount, or set DATA_DIR")
     return Check(name="data dir", ok=True, detail=f"{folder} is writable")
+
+
+def check_database(settings: Settings) -> Check:
+    """SQLite's quick check of the bot's database (feedback, channel modes, what answers were about)."""
+    import sqlite3
+
+    path = settings.database_path
+    if not path.exists():
+        return Check(name="database", ok=True, detail=f"none yet: {path.name} is created when the bot starts")
+    try:
+        db = sqlite3.connect(path, timeout=5.0)
+        try:
+            rows = db.execute("PRAGMA quick_check").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        rows = [(str(exc),)]
+    problems = [str(r[0]) for r in rows if r[0] != "ok"]
+    if problems:
+        return Check(name="database", ok=False, detail=(
+            f"{path} is damaged ({'; '.join(problems[:3])}); the bot moves it aside and starts a new one when it "
+            "starts, or restore it from a backup"))
+    return Check(name="database", ok=True, detail=f"{path.name} passed SQLite's integrity check")
 
 
 # A bot token is three base64url parts joined by dots: the bot's user id, a timestamp, and a signature.
@@ -250,5 +277,6 @@ def run_checks(settings: Settings, fix: bool = False, discord: bool = False) -> 
         check_index(settings, kb, fix=fix),
         check_llm(settings),
         check_data_dir(settings),
+        check_database(settings),
         check_discord_token(settings, required=discord),
     ]
