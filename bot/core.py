@@ -17,9 +17,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from bot.catalog.load import Catalog, load_catalog
+from bot.catalog.tiers import Tiers, load_tiers
+from bot.hub.client import HubClient
 from bot.kb.load import KnowledgeBase, load_knowledge
 from bot.llm.base import LLMBackend
 from bot.llm.factory import make_backend
+from bot.resolve.resolver import Resolver
 from bot.retrieval.dense_index import BuildStats
 from bot.retrieval.embed import Embedder
 from bot.retrieval.search import Retriever
@@ -43,8 +46,25 @@ class Core:
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     @cached_property
+    def resolver(self) -> Resolver:
+        """Names as people type them -> catalog entries, for every entry point; a repo id the catalog lacks is read
+        from Hugging Face (HF_HUB_OFFLINE=1: from the look-up cache only)."""
+        return Resolver(self.catalog, hub=_HubModels(self.hub))
+
+    @cached_property
     def engine(self) -> SizingEngine:
-        return SizingEngine(self.catalog)
+        return SizingEngine(self.catalog, self.resolver)
+
+    @cached_property
+    def tiers(self) -> Tiers:
+        """Quality tiers of the catalog's models, for ranking what runs on some hardware."""
+        return load_tiers(self.settings.knowledge_dir, {m.id for m in self.catalog.models})
+
+    @cached_property
+    def hub(self) -> HubClient:
+        """Hugging Face look-ups for models no catalog has (config.json, GGUF headers), cached in the data directory;
+        HF_HUB_OFFLINE=1 answers from that cache alone."""
+        return HubClient(self.settings, self.catalog)
 
     @cached_property
     def router(self) -> Router:
@@ -93,6 +113,17 @@ class Core:
         model are reused; the index is updated for what changed."""
         embedder = self.retriever.embedder if "_retriever" in self.__dict__ else self.embedder_given
         return open_core(self.settings, backend=self.backend, embedder=embedder)
+
+
+class _HubModels:
+    """The resolver's view of Hugging Face look-ups: the model a repo describes (a HubError says why not)."""
+
+    def __init__(self, hub: HubClient):
+        self.hub = hub
+
+    def lookup(self, name: str, quant: str | None):
+        result = self.hub.lookup(name, quant)
+        return result.model if result is not None else None
 
 
 _FROM_SETTINGS = object()

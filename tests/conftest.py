@@ -1,5 +1,6 @@
 import glob
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,9 @@ from bot.settings import Settings
 from bot.sizing.engine import SizingEngine
 
 KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
+# tests never reach the internet: Hugging Face look-ups answer from their cache unless a test points HF_ENDPOINT at
+# its own local server (tests/fake_hub.py)
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")

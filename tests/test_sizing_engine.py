@@ -123,7 +123,7 @@ def test_json_keeps_the_public_keys(engine):
     (dict(gpus=1000), "gpus must be between"),
     (dict(kv_cache_type="q4_0", flash_attention=False), "needs flash attention"),
     (dict(experts_in_ram=True), "dense model"),
-    (dict(quant="AWQ-4bit"), "not a GGUF quantization"),
+    (dict(quant="AWQ-4bit", runtime="llama.cpp"), "not a GGUF quantization"),
     (dict(runtime="vllm", quant="Q4_K_M"), "GGUF type"),
     (dict(kv_cache_type="q3_k"), "not one llama.cpp offers"),
     (dict(ram_gb=-4), "ram_gb must be"),

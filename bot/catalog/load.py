@@ -10,8 +10,10 @@ import yaml
 from pydantic import ValidationError
 from rapidfuzz import fuzz, process
 
-from bot.catalog.schema import FileType, Hardware, Model, QuantCatalog, TensorType
+from bot.catalog.schema import FileType, Hardware, Model, QuantCatalog, Representative, TensorType
 from bot.errors import CatalogError, UnknownNameError
+
+MAX_FUZZY_CHARS = 100
 
 
 def normalize(name: str) -> str:
@@ -31,7 +33,8 @@ class NameIndex:
         key = normalize(name)
         if key in self.by_key:
             return self.by_key[key]
-        matches = process.extract(key, self.keys, scorer=fuzz.WRatio, limit=limit * 4)
+        # no catalog name is longer than this; fuzzy matching a pasted 10,000-character "name" whole takes seconds
+        matches = process.extract(key[:MAX_FUZZY_CHARS], self.keys, scorer=fuzz.WRatio, limit=limit * 4)
         suggestions: list[str] = []
         for _, score, i in matches:
             label = self.key_labels[i]
@@ -60,6 +63,8 @@ class Catalog:
     hardware: list[Hardware]
     models: list[Model]
     quants: QuantCatalog
+    # typical architectures for sizes named without a family (representative.yaml)
+    representative: list[Representative] = field(default_factory=list)
     _hw: NameIndex = field(init=False, repr=False)
     _models: NameIndex = field(init=False, repr=False)
     _ftypes: NameIndex = field(init=False, repr=False)
@@ -158,9 +163,31 @@ def load_catalog_checked(knowledge_dir: Path) -> tuple[Catalog | None, list[str]
         for m in models:
             if m.default_quant and m.default_quant not in {f.name for f in quants.file_types}:
                 problems.append(f"{root / 'models'}: {m.id}.default_quant: unknown quantization {m.default_quant}")
+    representative = _load_representative(root / "representative.yaml", {m.id for m in models}, problems)
     if problems or quants is None:
         return None, problems
-    return Catalog(hardware=hardware, models=models, quants=quants), []
+    return Catalog(hardware=hardware, models=models, quants=quants, representative=representative), []
+
+
+def _load_representative(path: Path, model_ids: set[str], problems: list[str]) -> list[Representative]:
+    """Optional: the typical architectures that size a model named only by its size."""
+    if not path.exists():
+        return []
+    data = _read_yaml(path, problems)
+    if not isinstance(data, list):
+        problems.append(f"{path}: (top level): expected a list of entries")
+        return []
+    out = []
+    for i, raw in enumerate(data):
+        try:
+            item = Representative.model_validate(raw)
+        except ValidationError as exc:
+            problems.extend(_validation_problems(path, f"[{i}]", exc))
+            continue
+        if item.model not in model_ids:
+            problems.append(f"{path}: [{i}].model: unknown model {item.model}")
+        out.append(item)
+    return out
 
 
 @lru_cache(maxsize=4)

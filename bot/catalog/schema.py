@@ -149,6 +149,15 @@ class FileType(_Strict):
         return self
 
 
+class Representative(_Strict):
+    """A typical architecture for a size named without a family ('a 70b model'): sized as this catalog model."""
+
+    model: str
+    kind: Literal["dense", "moe"]
+    why: str
+    sources: list[str] = Field(min_length=1)
+
+
 class QuantCatalog(_Strict):
     tensor_types: list[TensorType]
     file_types: list[FileType]

@@ -38,11 +38,12 @@ class ModelTransformer(app_commands.Transformer):
     """A catalog model, by id, name or alias (typos get suggestions)."""
 
     async def transform(self, interaction: discord.Interaction, value: str) -> Model:
-        return _bot(interaction).core.catalog.model(value)
+        return _bot(interaction).core.resolver.model(value).model
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
-        models = _bot(interaction).core.catalog.models
-        return best_choices(value, [(m.name, m.id) for m in models])
+        # a pasted repo id or Ollama tag completes to the model it resolves to, first
+        picked = _bot(interaction).core.resolver.complete_models(value, AUTOCOMPLETE_CHOICES)
+        return [app_commands.Choice(name=label[:CHOICE_NAME], value=v[:CHOICE_NAME]) for label, v in picked]
 
 
 class HardwareTransformer(app_commands.Transformer):
@@ -53,8 +54,8 @@ class HardwareTransformer(app_commands.Transformer):
         return "+".join(catalog.gpu(part.strip()).id for part in value.split("+") if part.strip())
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
-        hardware = _bot(interaction).core.catalog.hardware
-        return best_choices(value, [(f"{h.name} ({h.memory_gb:g} GB)", h.id) for h in hardware])
+        picked = _bot(interaction).core.resolver.complete_hardware(value, AUTOCOMPLETE_CHOICES)
+        return [app_commands.Choice(name=label[:CHOICE_NAME], value=v[:CHOICE_NAME]) for label, v in picked]
 
 
 class QuantTransformer(app_commands.Transformer):

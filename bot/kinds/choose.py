@@ -21,5 +21,8 @@ def answer(intent: Route, core: Core) -> Answer:
     except WillItRunError as exc:
         return Answer(kind="clarify", text=str(exc), request=fields, confidence=intent.confidence,
                       timings={"sizing": ms_since(start)})
-    return Answer(kind="choose", text=choose_text(rec), recommendation=rec.model_dump(mode="json"),
+    text = choose_text(rec)
+    if fields.model is not None and fields.model.note:
+        text = f"{text}\n\nAssumed: {fields.model.note}."
+    return Answer(kind="choose", text=text, recommendation=rec.model_dump(mode="json"),
                   request=fields, confidence=intent.confidence, timings={"sizing": ms_since(start)})

@@ -26,5 +26,7 @@ def answer(intent: Route, core: Core) -> Answer:
                       timings={"sizing": ms_since(start)})
     if note:
         report.assumptions.insert(0, note)
+    if fields.model is not None and fields.model.note:
+        report.assumptions.insert(0, fields.model.note)
     return Answer(kind="sizing", text=sizing_text(report), sizing=report, request=fields,
                   confidence=intent.confidence, timings={"sizing": ms_since(start)})

@@ -13,6 +13,7 @@ from rapidfuzz import fuzz, process
 
 from bot.catalog.load import Catalog, normalize
 from bot.catalog.schema import Hardware, Model
+from bot.resolve.models import ModelNames, size_only
 from bot.routing.schema import GpuRef, ModelRef, SizingFields
 from bot.sizing.schema import MAX_GPUS
 
@@ -21,12 +22,20 @@ MAX_TOKENS = 160  # a pasted log can be long; names come early in a real questio
 
 _TOKEN = re.compile(r"[a-z0-9](?:[a-z0-9.]|\+(?![a-z0-9]))*")
 _FILE_SUFFIX = re.compile(r"\.(gguf|bin|safetensors)$")
-_MEMORY = re.compile(r"^(\d+(?:\.\d+)?)(gb|gib|gigs?|g)$")
+_MEMORY = re.compile(r"^(\d+(?:\.\d+)?)(gb|gib|gigs?|g|go)$")   # "32go": French
 _MEMORY_UNIT = {"gb", "gib", "gig", "gigs", "g", "gigabytes", "gigabyte"}
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?|\d+x\d+)([bm])$")
 _SIZE_IN_NAME = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?|\d+x\d+)([bm])\b")
 _COUNT_BEFORE = re.compile(r"^(\d{1,2})x$")
 _COUNT_AFTER = re.compile(r"^x(\d{1,2})$")
+# words after which a size names no family ("a 70b model", "run 13b", "any 30b")
+SIZE_ONLY_BEFORE = {"a", "an", "any", "some", "the", "my", "run", "running", "fit", "load", "on", "with", "for", "is",
+                    "are", "of", "every", "typical", "dense", "moe", "about", "around", "those", "these", "bigger",
+                    "smaller", "than", "like", "to"}
+LAPTOP_WORDS = {"laptop", "mobile", "notebook"}
+# a Mac named without its chip ("16gb mac", "mac studio with 128gb"): the newest chip sold with that memory
+MAC_WORDS = {"mac": None, "macbook": None, "imac": None, "mbp": None, "mba": None, "studio": "mac",
+             "mini": "mac"}
 _GLUED_COUNT_BEFORE = re.compile(r"^(\d{1,2})x([a-z]*\d{2,}[a-z]*)$")   # "2x3090"
 _GLUED_COUNT_AFTER = re.compile(r"^([a-z]*\d{2,}[a-z]*)x(\d{1,2})$")    # "3090x2"
 _THOUSANDS = re.compile(r"^(\d+(?:\.\d+)?)k$")
@@ -63,7 +72,8 @@ class Tokens:
 
     @classmethod
     def of(cls, text: str) -> Tokens:
-        text = _MONEY.sub(" ", text.lower().replace("×", "x"))
+        text = _MONEY.sub(" ", text.lower().replace("×", "x").replace("*", " x "))
+        text = text.replace("双", " dual ").replace("显存", " vram ")   # Chinese posts: "双 2080ti", "11G的显存"
         raw = _TOKEN.findall(text)[:MAX_TOKENS]
         words: list[str] = []
         for tok in raw:
@@ -187,6 +197,7 @@ class FieldExtractor:
     def __init__(self, catalog: Catalog):
         self.catalog = catalog
         self.names = CatalogNames.of(catalog)
+        self.model_names = ModelNames.of(catalog)
 
     def extract(self, text: str) -> Extraction:
         tokens = Tokens.of(text)
@@ -258,10 +269,18 @@ class FieldExtractor:
         if family is not None:
             out.family = t.text(family.start, family.end)
             return None
-        for w in t.words:
+        for k, w in enumerate(t.words):
             label = size_label(w)
             if label and not label.endswith("m"):
                 out.bare_size = label
+                if k and t.words[k - 1] not in SIZE_ONLY_BEFORE:
+                    break           # "qwen 32b", "llama 3.1 13b": a family with a size it lacks, not a bare size
+                moe = t.words[k + 1:k + 2] if k + 1 < len(t) and t.words[k + 1].startswith("a") else []
+                typical = size_only([label, *moe, *(["moe"] if "moe" in t.words else [])], self.model_names)
+                if typical is not None:     # "a 70b model": a representative architecture, the assumption stated
+                    model, _, notes = typical
+                    out.model_span = (k, k + 1 + len(moe))
+                    return ModelRef(id=model.id, params_b=model.params_b, note=notes[0])
                 break
         return None
 
@@ -326,6 +345,11 @@ class FieldExtractor:
         best = _longest(found, t)
         memory = self._memory_near(t, used, best.end if best else None)
         if best is None:
+            mac = self._mac_by_memory(t, used, memory)
+            if mac is not None:
+                hw, k = mac
+                out.gpu_span = (k, k + 1)
+                return GpuRef(id=hw.id, memory_gb=memory[0]), None
             bare = self._bare_card(t, used)
             if bare is None:
                 return None, self._count_words(t, used)
@@ -333,21 +357,50 @@ class FieldExtractor:
             return GpuRef(id=None, memory_gb=size), _count_before(t, at)
         out.gpu_span = (best.start, best.end)
         candidates: list[Hardware] = best.item
+        laptop = self._laptop_variant(t, best)
+        if laptop is not None:
+            candidates = [laptop]
+        bare = _bare_number_after(t, best.end, candidates)
+        if bare is not None and memory is None:
+            memory = (bare, best.end)                       # "a100-40": the 40 GB one
         hw = _pick_variant(candidates, memory)
         gpus = _count_before(t, best.start) or _count_after(t, best.end)
         memory_gb = hw.memory_gb
-        if hw.kind != "gpu" and memory is not None and memory[0] >= 8:
+        if hw.kind != "gpu" and memory is not None and (memory[0] >= 8 or memory[0] in hw.memory_options_gb):
             memory_gb = memory[0]
             out.gpu_span = (best.start, max(best.end, memory[1] + 1))
             if hw.kind == "cpu":
                 out.platform_memory = memory[0]
         elif hw.kind == "gpu" and memory is not None and memory[1] == best.end and memory[0] == hw.memory_gb:
             out.gpu_span = (best.start, best.end + 1)   # "a 3090 24gb": the card's own size
+        elif hw.kind == "gpu" and memory is not None and memory[0] > hw.memory_gb and _modded(t, best, memory[1]):
+            memory_gb = memory[0]                       # "4090 48gb", "2080ti 22g": a card modded with more memory
+            out.gpu_span = (best.start, max(best.end, memory[1] + 1))
         return GpuRef(id=hw.id, memory_gb=memory_gb), gpus
+
+    def _laptop_variant(self, t: Tokens, best: Match) -> Hardware | None:
+        """'laptop rtx5090', 'rtx 5090 laptop 24gb' name the laptop part, which has less memory."""
+        near = set(t.words[max(0, best.start - 2):best.start]) | set(t.words[best.end:best.end + 1])
+        if not near & LAPTOP_WORDS:
+            return None
+        hw = self._hardware_named(t.key(best.start, best.end) + "laptop")
+        return hw if hw is not None and hw.kind == "gpu" else None
+
+    def _mac_by_memory(self, t: Tokens, used: set[int],
+                       memory: tuple[float, int] | None) -> tuple[Hardware, int] | None:
+        if memory is None:
+            return None
+        for k, w in enumerate(t.words):
+            if k in used or w not in MAC_WORDS or (MAC_WORDS[w] and (k == 0 or t.words[k - 1] != MAC_WORDS[w])):
+                continue
+            chips = [h for h in self.catalog.hardware if h.vendor == "apple" and memory[0] in h.memory_options_gb]
+            if chips:
+                return max(chips, key=lambda h: (h.release_year or 0, -h.memory_gb)), k
+        return None
 
     def _hardware_named(self, key: str) -> Hardware | None:
         hw = self.names.hardware.get(key)
-        if hw is None and key.endswith("s") and re.search(r"\d", key):
+        if hw is None and key.endswith("s") and (re.search(r"\d", key) or len(key) >= 6):
             hw = self.names.hardware.get(key[:-1])  # "3090s"
         return hw
 
@@ -488,6 +541,21 @@ def _pick_variant(candidates: list[Hardware], memory: tuple[float, int] | None) 
     return max(candidates, key=lambda hw: hw.memory_gb)
 
 
+def _bare_number_after(t: Tokens, end: int, candidates: list[Hardware]) -> float | None:
+    """'A100-40': a plain number right after the card that is one of its memory sizes."""
+    if end < len(t) and _INTEGER.match(t.words[end]) and len(candidates) > 1:
+        value = float(t.words[end])
+        if any(hw.memory_gb == value for hw in candidates):
+            return value
+    return None
+
+
+def _modded(t: Tokens, best: Match, at: int) -> bool:
+    """Memory written right at the card ('4090 48gb', 'modded 4090 48 gb') and not said of system RAM."""
+    nxt = t.words[at + 1] if at + 1 < len(t) else ""
+    return (at == best.end or at == best.start - 1) and nxt not in RAM_WORDS and nxt not in {"memory", "unified"}
+
+
 def _count_of(word: str) -> int | None:
     if word in COUNT_WORDS:
         return COUNT_WORDS[word]
@@ -501,7 +569,7 @@ def _count_before(t: Tokens, start: int) -> int | None:
     if start == 0:
         return None
     prev = t.words[start - 1]
-    m = _COUNT_BEFORE.match(prev)
+    m = _COUNT_BEFORE.match(prev) or _COUNT_AFTER.match(prev)     # "4x 3090", "x4 rtx5000"
     if m:
         return _count_of(m.group(1))
     if prev == "x" and start >= 2:

@@ -27,9 +27,19 @@ RUNTIMES = {"llama.cpp": llamacpp.size, "vllm": vllm.size}
 DEFAULT_FORMAT = {"llama.cpp": DEFAULT_QUANT, "vllm": vllm.DEFAULT_FORMAT}
 
 
+# formats no runtime here models: sized with the closest runtime's memory model, and the choice is stated
+STAND_IN = {"exl2": ("ExLlamaV2", "llama.cpp"), "mlx": ("MLX", "llama.cpp"),
+            "bitsandbytes": ("transformers", "llama.cpp")}
+# formats vLLM serves (GPTQ, AWQ, FP8, unquantized safetensors)
+VLLM_FORMATS = {"gptq", "awq", "fp8", "safetensors"}
+
+
 class SizingEngine:
-    def __init__(self, catalog: Catalog):
+    def __init__(self, catalog: Catalog, resolver=None):
+        """`resolver` (bot.resolve.resolver.Resolver) reads names as people type them and says what it assumed;
+        without it, names must be the catalog's own."""
         self.catalog = catalog
+        self.resolver = resolver
         self._layouts: dict[tuple[str, str], WeightLayout] = {}
         self._memory: dict[tuple, Memory] = {}
 
@@ -46,6 +56,26 @@ class SizingEngine:
         return SizedModel(model, ft, self.layout(model, ft))
 
     def sized_model(self, req: SizingRequest) -> SizedModel:
+        return self.resolved(req)[0]
+
+    def resolved(self, req: SizingRequest) -> tuple[SizedModel, list[str]]:
+        """The model and quantization `req` names, and what was assumed reading them (stated in the report)."""
+        if req.gguf or self.resolver is None:
+            return self._sized_model(req), []
+        r = self.resolver.model(req.model)
+        notes = list(r.notes)
+        if req.quant:
+            q = self.resolver.quant(req.quant)
+            notes += [q.note] if q.note else []
+            ft = q.file_type
+        elif r.quant is not None:
+            notes += [r.quant.note] if r.quant.note else []
+            ft = r.quant.file_type
+        else:
+            ft = self.catalog.file_type(r.model.default_quant or DEFAULT_FORMAT[req.runtime])
+        return SizedModel(r.model, ft, self.layout(r.model, ft)), notes
+
+    def _sized_model(self, req: SizingRequest) -> SizedModel:
         if req.gguf:
             sized = read_gguf(req.gguf, self.catalog)
             if req.quant and self.catalog.file_type(req.quant).name != sized.quant.name:
@@ -58,12 +88,34 @@ class SizingEngine:
     def size(self, req: SizingRequest, sized: SizedModel | None = None, extras: bool = True) -> SizingReport:
         """The report for `req`. `extras=False` skips the largest context and the best quantization that fit (null
         in the report): they search over many placements, and a caller comparing many setups needs neither."""
-        sized = sized or self.sized_model(req)
+        notes: list[str] = []
+        if sized is None:
+            sized, notes = self.resolved(req)
         setup = build_setup(req, self.catalog)
-        context = self._check(req, sized.model, sized.quant, setup)
+        req, stand_in, why = self._runtime(req, sized.quant, setup)
+        notes += [why] if why else []
+        context = self._check(req, sized.model, sized.quant, setup, stand_in)
         estimate = RUNTIMES[req.runtime]
-        return estimate(req, sized, setup, context, list(setup.assumptions), sized_at=self.sized_at,
+        return estimate(req, sized, setup, context, notes + list(setup.assumptions), sized_at=self.sized_at,
                         memory=self.memory, extras=extras)
+
+    @staticmethod
+    def _runtime(req: SizingRequest, ft: FileType, setup: Setup) -> tuple[SizingRequest, bool, str | None]:
+        """The runtime a request left unsaid follows its format (GPTQ/AWQ/FP8 -> vLLM; EXL2, MLX, bitsandbytes ->
+        their own runtimes, sized with llama.cpp's memory model, the closest here); a runtime said is kept, and a
+        contradiction is an error in _check."""
+        if "runtime" in req.model_fields_set or ft.format == "gguf":
+            return req, False, None
+        if ft.format in VLLM_FORMATS and setup.gpus:
+            return (req.model_copy(update={"runtime": "vllm"}), False,
+                    f"{ft.name} is served by vLLM: sized with vLLM's memory model (runtime chosen from the format)")
+        if ft.format in STAND_IN:
+            runtime, model = STAND_IN[ft.format]
+            return (req.model_copy(update={"runtime": model}), True,
+                    f"{ft.name} runs on {runtime}: sized with llama.cpp's memory model (weights, KV cache and "
+                    f"buffers, no pre-allocation), the closest runtime modelled here")
+        return (req.model_copy(update={"runtime": "llama.cpp"}), True,
+                f"{ft.name} is served by vLLM, which needs a GPU: sized with llama.cpp's memory model instead")
 
     # -- llama.cpp's model of memory, remembered ------------------------------------------------------------
     def memory(self, sized: SizedModel, context: int, req: SizingRequest) -> Memory:
@@ -85,7 +137,7 @@ class SizingEngine:
         return llamacpp.best_quant(model, setup, context, req, self.sized_at, self.memory)
 
     # -- checks ---------------------------------------------------------------------------------------------
-    def _check(self, req: SizingRequest, model: Model, ft: FileType, setup: Setup) -> int:
+    def _check(self, req: SizingRequest, model: Model, ft: FileType, setup: Setup, stand_in: bool = False) -> int:
         context = req.context if req.context is not None else min(DEFAULT_CONTEXT, model.context_length)
         if not 1 <= context <= MAX_CONTEXT:
             raise InvalidRequestError(f"Context must be between 1 and {MAX_CONTEXT:,} tokens, got {context:,}.")
@@ -99,7 +151,7 @@ class SizingEngine:
                                       "(-fa on) or keep the KV cache at f16.")
         if req.experts_in_ram and model.moe is None:
             raise InvalidRequestError(f"{model.name} is a dense model: it has no experts to keep in system RAM.")
-        if req.runtime == "llama.cpp" and ft.format != "gguf":
+        if req.runtime == "llama.cpp" and ft.format != "gguf" and not stand_in:
             raise InvalidRequestError(f"{ft.name} is not a GGUF quantization, and llama.cpp runs GGUF files. "
                                       "Size it with runtime vllm, or pick a GGUF type such as Q4_K_M.")
         if req.runtime == "vllm" and ft.format == "gguf":
