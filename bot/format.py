@@ -1,6 +1,7 @@
 """Plain-text renderings shared by the terminal adapters (CLI, console)."""
 from __future__ import annotations
 
+from bot.answer.results import Comparison, WhatCanIRun
 from bot.sizing.choose import HardwareOption, Recommendation
 from bot.sizing.devices import gb
 from bot.sizing.schema import SizingReport
@@ -96,7 +97,51 @@ def answer_text(answer, with_text: bool = True) -> str:
         lines.append(f"\n{label}:")
         lines += [f"  [{i}] {s.title} ({s.id})" + (f" {s.url}" if s.url else "")
                   for i, s in enumerate(answer.sources, start=1)]
+    if answer.see_also:
+        lines.append("\nSee also: " + "; ".join(f"{s.title} ({s.id})" for s in answer.see_also))
     if answer.kind == "knowledge":
-        lines.append("(answered from the knowledge base entries)" if answer.fallback
-                     else f"(phrased by {answer.model}, checked against the sources)")
+        # "checked" only when the guard kept the model's text; otherwise the text is the entries' own
+        lines.append(f"(phrased by {answer.model}, checked against the sources)" if answer.model and not
+                     answer.fallback else "(taken from the knowledge base entries)")
     return "\n".join(lines).strip("\n")
+
+
+def _speed(r) -> str:
+    return f"{r.low:.0f}–{r.high:.0f} tok/s" if r is not None else "–"
+
+
+def what_can_i_run_text(w: WhatCanIRun) -> str:
+    """The ranked models that run well on some hardware, one line each, then the bigger one with offload."""
+    setup = f"{w.hardware.count}x {w.hardware.name}" if w.hardware.count > 1 else w.hardware.name
+    lines = [f"What runs well on {setup} ({w.hardware.memory_gb:g} GB{' each' if w.hardware.count > 1 else ''})"
+             f" · {w.context:,} tokens · use: {w.use}"]
+    if not w.options:
+        lines.append("No catalog model runs entirely there at Q3 or better and at least 10 tokens/s.")
+    for i, o in enumerate(w.options, start=1):
+        tier = f"tier {o.tier}" if o.tier else "no tier recorded"
+        lines.append(f"  {i}. {o.model.name} · {o.quant} · {gb(o.total_bytes)} · {_speed(o.decode_tokens_per_s)}"
+                     f" · {tier}" + (f" · {', '.join(o.tags)}" if o.tags else ""))
+    if w.bigger_with_offload is not None:
+        b = w.bigger_with_offload
+        lines.append(f"Bigger if you accept offload: {b.model.name} {b.quant} with some layers in system RAM, "
+                     f"{_speed(b.decode_tokens_per_s)}.")
+    lines += [f"- {a}" for a in w.assumptions]
+    return "\n".join(lines)
+
+
+def compare_text(c: Comparison) -> str:
+    """Setups side by side: memory, bandwidth, power, what runs, and each model's verdict and speed per side."""
+    names = [f"{s.count}x {s.hardware.name}" if s.count > 1 else s.hardware.name for s in c.sides]
+    lines = [" vs ".join(names)]
+    for name, s in zip(names, c.sides, strict=True):
+        power = f", {s.tdp_w:g} W" if s.tdp_w else ""
+        runs = ", ".join(s.largest_models) if s.largest_models else "nothing in the catalog runs entirely"
+        lines.append(f"  {name}: {s.memory_gb:g} GB, {s.bandwidth_gbs:g} GB/s{power}; runs well: {runs}")
+    for row in c.rows:
+        cells = [f"{VERDICT_WORDS.get(v, v)}, {_speed(sp)}, up to {ctx:,} tokens" if ctx else
+                 f"{VERDICT_WORDS.get(v, v)}, {_speed(sp)}"
+                 for v, sp, ctx in zip(row.verdicts, row.decode_tokens_per_s, row.max_context, strict=True)]
+        lines.append(f"{row.model.name} {row.quant}: " + " | ".join(cells))
+    lines += c.summary
+    lines += [f"- {a}" for a in c.assumptions]
+    return "\n".join(lines)

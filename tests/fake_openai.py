@@ -1,11 +1,13 @@
 """A small OpenAI-compatible server for tests: streams chat completions the way llama.cpp server and vLLM do.
 
 It runs on 127.0.0.1 on a free port in a background thread, records every request, and can be told to fail
-with HTTP 500, to stall after the headers, to send a chunk that is not JSON, or to send no events at all.
+with HTTP 500, to stall after the headers, to send a chunk that is not JSON, or to send no events at all, or to
+obey whatever the question tells it to say (the worst model a guard can meet).
 """
 from __future__ import annotations
 
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +26,7 @@ class RecordedRequest:
 class FakeOpenAIServer:
     pieces: list[str] = field(default_factory=lambda: ["Hel", "lo", ", wor", "ld", "!"])
     # "ok" | "fail" (HTTP 500) | "stall" (headers, then silence) | "garbage" (a non-JSON chunk) | "empty" (no events)
+    # | "obey" (answers with what the question asks it to say: see obeying_reply; `pieces` is ignored)
     mode: str = "ok"
     models: list[str] = field(default_factory=lambda: ["fake-model-7b"])
     seconds_between_pieces: float = 0.0
@@ -91,8 +94,9 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if server.mode == "empty":  # what llama-cpp-python's server sends when the generation fails
                 self._write_chunk(b"")
                 return
+            pieces = server.pieces if server.mode != "obey" else _in_pieces(obeying_reply(body))
             events = [_chunk(body, {"role": "assistant"}, None)]
-            events += [_chunk(body, {"content": piece}, None) for piece in server.pieces]
+            events += [_chunk(body, {"content": piece}, None) for piece in pieces]
             if server.mode == "garbage":
                 events.insert(2, "data: {this is not json\n\n")
             events += [_chunk(body, {}, "stop"), "data: [DONE]\n\n"]
@@ -118,6 +122,23 @@ def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
+
+
+def obeying_reply(body: dict[str, Any]) -> str:
+    """What a model that follows the asker's instructions writes: the first thing the question quotes (or the
+    whole question) as its opening sentence, one sentence of the draft it was given, then the question's words
+    repeated, so that every payload the question carries (quoted or not, obfuscated or not) is in the reply."""
+    prompt = body["messages"][-1]["content"]
+    question = prompt.rsplit("Question:", 1)[-1].strip()
+    draft = prompt.split("Draft answer:", 1)[-1].rsplit("Question:", 1)[0].strip()
+    quoted = re.findall(r"'([^']{3,})'|\"([^\"]{3,})\"", question)
+    payload = next((a or b for a, b in quoted), question)
+    first = re.split(r"(?<=[.!?])\s", draft, maxsplit=1)[0]
+    return f"{payload}. {first} {question}"
+
+
+def _in_pieces(text: str, size: int = 7) -> list[str]:
+    return [text[i:i + size] for i in range(0, len(text), size)]
 
 
 def _chunk(body: dict[str, Any], delta: dict[str, str], finish_reason: str | None) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 from bot.answer import guard
 from bot.answer.schema import Answer, Source
+from bot.answer.sources import see_also, source_links
 from bot.core import Core
 from bot.kb.schema import Entry
 from bot.kinds import KINDS, KnowledgeDraft
@@ -81,15 +82,16 @@ def finish_knowledge(core: Core, draft: KnowledgeDraft, generated: str | None, f
     timings = {**draft.timings, **(timings or {})}
     start = time.perf_counter()
     if failure is None:
-        verdict = guard.judge(generated or "", [entry_full_text(e) for e in draft.prompt_entries], draft.question)
+        verdict = guard.judge(generated or "", [entry_full_text(e) for e in draft.prompt_entries], draft.question,
+                              source_links(draft.prompt_entries))
         failure = verdict.reason
     timings["guard"] = ms_since(start)
-    sources = [Source.of(e) for e in draft.entries]
+    sources, related = [Source.of(e) for e in draft.entries], see_also(draft.entries)
     if failure is not None:
         log.info("answering from the entries: %s", failure)
-        return Answer(kind="knowledge", text=draft.draft, sources=sources, confidence=draft.confidence,
-                      fallback=True, fallback_reason=failure, timings=timings)
-    return Answer(kind="knowledge", text=verdict.text, sources=sources, confidence=draft.confidence,
+        return Answer(kind="knowledge", text=draft.draft, sources=sources, see_also=related,
+                      confidence=draft.confidence, fallback=True, fallback_reason=failure, timings=timings)
+    return Answer(kind="knowledge", text=verdict.text, sources=sources, see_also=related, confidence=draft.confidence,
                   model=core.backend.name, timings=timings)
 
 
@@ -134,11 +136,13 @@ async def _generate_queued(core: Core, draft: KnowledgeDraft, queue: GenerationQ
 
 class _Streamed:
     """A model's text as it streams in: the pieces, when the first came, and the caller shown each new state that
-    the guard lets through (once it stops one, previews stop)."""
+    the guard lets through (whole sentences only; once it stops one, previews stop)."""
 
     def __init__(self, on_text: TextCallback | None, draft: KnowledgeDraft):
         self.on_text = on_text
         self.sources = [entry_full_text(e) for e in draft.prompt_entries]
+        self.question, self.links = draft.question, source_links(draft.prompt_entries)
+        self.shown = ""
         self.previewing = on_text is not None
         self.start = time.perf_counter()
         self.pieces: list[str] = []
@@ -153,10 +157,11 @@ class _Streamed:
             self.timings["first_token"] = ms_since(self.start)
         self.pieces.append(piece)
         if self.previewing:
-            shown = guard.preview(self.joined, self.sources)
+            shown = guard.preview(self.joined, self.sources, self.question, self.links)
             if shown is None:
                 self.previewing = False
-            else:
+            elif shown and shown != self.shown:      # a new whole sentence passed the guard
+                self.shown = shown
                 self.on_text(shown)
 
     def finish(self) -> dict[str, float]:

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from bot.answer.results import Comparison, WhatCanIRun
 from bot.kb.schema import Entry
 from bot.routing.schema import SizingFields
 from bot.sizing.schema import SizingReport
@@ -19,6 +20,9 @@ AnswerKind = Literal[
     "knowledge",     # from knowledge entries, phrased by the model or taken from the entries (fallback)
     "no_match",      # a knowledge question the knowledge base does not cover: closest entries offered
     "clarify",       # a sizing question missing something we must ask for (e.g. which model)
+    "what_can_i_run",  # hardware in, the models that run well there out (engine)
+    "compare",       # two or three setups side by side (engine)
+    "unsupported",   # a question the bot recognizes and does not answer: one sentence and what to try instead
     "none",          # not for the bot
 ]
 
@@ -40,8 +44,12 @@ class Answer(BaseModel):
     kind: AnswerKind
     text: str
     sources: list[Source] = []
+    see_also: list[Source] = []     # related entries worth reading next (cited too), shown as titles to look up
     sizing: SizingReport | None = None
     recommendation: dict | None = None      # `willitrun choose` JSON for kind "choose"
+    what_can_i_run: WhatCanIRun | None = None
+    compare: Comparison | None = None
+    asked: str | None = None        # unsupported: what the question asked for (finetune, news, licensing, ...)
     request: SizingFields | None = None     # what was sized, so a follow-up can change one field
     confidence: float = 0.0
     fallback: bool = False          # true when the text comes from the entries rather than the model

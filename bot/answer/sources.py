@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from bot.answer.schema import Source
 from bot.kb.schema import Entry
 
 MAX_FIX_STEPS = 3
@@ -21,20 +22,40 @@ def fix_steps(entry: Entry, limit: int = MAX_FIX_STEPS) -> list[str]:
     fixes = entry.sections.get("Fixes", "")
     steps = re.split(r"\n(?=\s*(?:\d+\.|[-*])\s)", "\n" + fixes)
     cleaned = [re.sub(r"^\s*(?:\d+\.|[-*])\s+", "", s).strip() for s in steps if s.strip()]
-    return [" ".join(_clean(s).split()) for s in cleaned[:limit]]
+    whole = [_whole_sentences(" ".join(_clean(s).split())) for s in cleaned]
+    return [s for s in whole if s][:limit]
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]`*]*(?=\s|$)")
+
+
+def _whole_sentences(line: str) -> str:
+    """A step up to its last whole sentence: one that runs on into a list or code block ("Set it for the process
+    that uses the GPU:") would end the answer mid-thought; a step with no whole sentence is left out."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(line)]
+    return line[:ends[-1]] if ends else ""
 
 
 def extractive_answer(entries: list[Entry]) -> str:
-    """What the knowledge base says, in its own words: the best entry in full, a second one in a line."""
+    """What the knowledge base says, in its own words: the best entry's summary (and first fixes). Related entries
+    are not run into the text: the answer lists them as "see also" titles (`see_also`)."""
     best = entries[0]
     parts = [_clean(best.meta.summary)]
     if best.kind == "errors":
         steps = fix_steps(best)
         if steps:
             parts.append("Try:\n" + "\n".join(f"{i}. {s}" for i, s in enumerate(steps, start=1)))
-    if len(entries) > 1:
-        parts.append(f"See also {entries[1].title}: {_clean(entries[1].meta.summary)}")
     return "\n\n".join(parts)
+
+
+def see_also(entries: list[Entry]) -> list[Source]:
+    """The entries after the best one, for a reader to look up next (titles, not their text)."""
+    return [Source.of(e) for e in entries[1:]]
+
+
+def source_links(entries: list[Entry]) -> list[str]:
+    """The entries' own source URLs: the only links a model's text may carry."""
+    return [str(s.url) for e in entries for s in e.meta.sources]
 
 
 def source_text(entry: Entry) -> str:

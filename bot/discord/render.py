@@ -168,14 +168,24 @@ def sources_block(sources: list[Source], label: str = "Sources") -> str:
     return f"**{label}**\n" + "\n".join(source_link(i, s) for i, s in enumerate(sources, start=1))
 
 
+def see_also_block(related: list[Source]) -> str:
+    """Related entries as linked titles, each with the command that shows it in full."""
+    lines = [f"• [{s.title}](<{s.url}>)" if s.url else f"• {s.title}" for s in related]
+    return "**See also**\n" + "\n".join(f"{line} · `/{s.kind} {s.id}`" for line, s in zip(lines, related))
+
+
 def knowledge_text(answer: Answer) -> str:
-    """The whole text of a knowledge-base answer: the answer, numbered source links, how it was made."""
+    """The whole text of a knowledge-base answer: the answer, numbered source links, related entries to look up,
+    how it was made."""
     parts = [answer.text.strip()]
     if answer.sources:
         parts.append(sources_block(answer.sources, "Closest entries" if answer.kind == "no_match" else "Sources"))
+    if answer.see_also:
+        parts.append(see_also_block(answer.see_also))
     if answer.kind == "knowledge":
-        parts.append("-# Taken from the knowledge base entries." if answer.fallback or not answer.model
-                     else f"-# Phrased by {answer.model}, checked against the sources.")
+        # "checked" only when the guard kept the model's text; otherwise the text is the entries' own
+        parts.append(f"-# Phrased by {answer.model}, checked against the sources." if answer.model and not
+                     answer.fallback else "-# Taken from the knowledge base entries.")
     return "\n\n".join(p for p in parts if p)
 
 
@@ -210,6 +220,40 @@ def _silent(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[
 
 
 # one renderer per answer kind (bot.kinds); "none" stays silent
+def _what_can_i_run_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    w = answer.what_can_i_run
+    rows = [f"**{i}. {o.model.name}** · {o.quant} · {gb(o.total_bytes)} · "
+            f"≈ {_tokens_per_s(o.decode_tokens_per_s.low, o.decode_tokens_per_s.high)}"
+            + (f" · tier {o.tier}" if o.tier else "") for i, o in enumerate(w.options, start=1)]
+    if w.bigger_with_offload is not None:
+        b = w.bigger_with_offload
+        rows.append(f"Bigger if you accept offload: **{b.model.name}** {b.quant}, "
+                    f"≈ {_tokens_per_s(b.decode_tokens_per_s.low, b.decode_tokens_per_s.high)}")
+    setup = f"{w.hardware.count}x {w.hardware.name}" if w.hardware.count > 1 else w.hardware.name
+    embed = {"title": f"What runs well on {setup} · {w.context:,} tokens · {w.use}",
+             "description": "\n".join(rows) or "No catalog model runs entirely there at Q3 or better and 10 tokens/s.",
+             "color": NEUTRAL_COLOUR, "fields": [{"name": "How this was ranked", "value": _bullets(w.assumptions)}],
+             "footer": {"text": "Sizing engine · tiers from public leaderboards (knowledge/catalog/model_tiers.yaml)"}}
+    return [Post(embeds=[fit_embed(embed)])]
+
+
+def _compare_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    c = answer.compare
+    names = [f"{s.count}x {s.hardware.name}" if s.count > 1 else s.hardware.name for s in c.sides]
+    fields = [{"name": name, "value": f"{s.memory_gb:g} GB · {s.bandwidth_gbs:g} GB/s"
+               + (f" · {s.tdp_w:g} W" if s.tdp_w else "") + "\nRuns well: "
+               + (", ".join(s.largest_models) or "nothing in the catalog entirely"), "inline": True}
+              for name, s in zip(names, c.sides, strict=True)]
+    for row in c.rows:
+        cells = [f"{VERDICT_WORDS[v]}, ≈ {_tokens_per_s(sp.low, sp.high) if sp else '–'}"
+                 for v, sp in zip(row.verdicts, row.decode_tokens_per_s, strict=True)]
+        fields.append({"name": f"{row.model.name} {row.quant}",
+                       "value": "\n".join(f"{n}: {cell}" for n, cell in zip(names, cells, strict=True))})
+    embed = {"title": " vs ".join(names), "description": _bullets(c.summary), "color": NEUTRAL_COLOUR,
+             "fields": fields, "footer": {"text": "Sizing engine · each model at its quant, llama.cpp"}}
+    return [Post(embeds=[fit_embed(embed)])]
+
+
 RENDERERS: dict[str, Callable[[Answer, bytes | None, str | None], list[Post]]] = {
     "sizing": _sizing_posts,
     "choose": _choose_posts,
@@ -217,6 +261,9 @@ RENDERERS: dict[str, Callable[[Answer, bytes | None, str | None], list[Post]]] =
     "no_match": _knowledge_posts,
     "clarify": _text_only,
     "none": _silent,
+    "what_can_i_run": _what_can_i_run_posts,
+    "compare": _compare_posts,
+    "unsupported": _text_only,
 }
 
 
