@@ -57,7 +57,8 @@ def test_willitrun_ask_gives_the_bots_answer(core):
 
 
 def test_every_routed_kind_has_a_module():
-    assert set(KINDS) == {"sizing", "choose", "clarify", "knowledge", "none"}
+    assert set(KINDS) == {"sizing", "choose", "clarify", "knowledge", "none", "what_can_i_run", "compare",
+                          "unsupported"}
 
 
 def test_the_router_reads_its_vocabulary_from_the_cores_knowledge_base(core):

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from bot.answer.schema import Answer
 from bot.core import Core
-from bot.kinds import choose, clarify, knowledge, none, sizing
+from bot.kinds import choose, clarify, compare, knowledge, none, sizing, unsupported, what_can_i_run
 from bot.kinds.knowledge import KnowledgeDraft
 from bot.routing.schema import Route
 
@@ -19,6 +19,9 @@ KINDS: dict[str, KindAnswer] = {
     "clarify": clarify.answer,
     "knowledge": knowledge.answer,
     "none": none.answer,
+    "what_can_i_run": what_can_i_run.answer,
+    "compare": compare.answer,
+    "unsupported": unsupported.answer,
 }
 
 __all__ = ["KINDS", "KindAnswer", "KnowledgeDraft"]

@@ -14,7 +14,8 @@ from bot.catalog.load import Catalog, normalize
 from bot.kb.load import KnowledgeBase
 from bot.routing.extract import Extraction, FieldExtractor, Tokens
 from bot.routing.followup import is_followup, merge
-from bot.routing.schema import Route, SizingFields
+from bot.routing.intents import NOT_BUILT, Detected, detect
+from bot.routing.schema import CompareSide, Route, SizingFields
 
 LISTEN_THRESHOLD = 0.6
 MAX_PHRASE_TOKENS = 5
@@ -53,12 +54,18 @@ _PROBLEM = re.compile(
     r"slower|refused|denied|missing|unsupported|unable|wrong|weird|unloads?|unloading|ignores?|ignoring|only uses|"
     r"not use|falls back|fallback|even though|segfaults?|killed|aborted|returns? (?:false|none|nothing|null|0)|"
     r"how do i fix)\b")
+# Every pattern here runs on whatever people paste (logs of thousands of lines), so none may backtrack over the
+# text: a line's leading blanks are [^\S\n]* (\s* also took the blank lines before it, and retried them from each
+# one), "<word>error:" is found from "error" (\b\w* before it retried every word start), and "not found ... libX.so"
+# on one line is checked by _library_not_found (.* retried the rest of the line from each "not found").
 _ERROR_PASTE = re.compile(
-    r"(traceback \(most recent call last\)|^\s*file \".+\", line \d+|\b\w*(error|exception)\s*:|\bcuda error\b|"
+    r"(traceback \(most recent call last\)|^[^\S\n]*file \".+\", line \d+|(error|exception)\s*:|\bcuda error\b|"
     r"exit (code|status) -?\d+|\bfailed to\b|\bsegmentation fault\b|\bcore dumped\b|\bassert(ion)? failed\b|"
-    r"^\s*at [\w.$]+\(|^\s*(error|fatal|warning)\b|\berrno\b|\bcudamalloc\b|\bout of memory\b|\billegal instruction\b|"
-    r"\bnot found\b.*\b(lib\w*\.so|dll)\b|\blib\w+\.so(\.\d+)*\b|\bhsa_status\w*|\bhiperror\w*)",
+    r"^[^\S\n]*at [\w.$]+\(|^[^\S\n]*(error|fatal|warning)\b|\berrno\b|\bcudamalloc\b|\bout of memory\b|"
+    r"\billegal instruction\b|\blib\w+\.so(\.\d+)*\b|\bhsa_status\w*|\bhiperror\w*)",
     re.IGNORECASE | re.MULTILINE)
+_NOT_FOUND = re.compile(r"\bnot found\b", re.IGNORECASE)
+_LIBRARY = re.compile(r"\b(lib\w*\.so|dll)\b", re.IGNORECASE)
 _SIZING_WORDS = re.compile(
     r"\b(fit|fits|fitting|run|runs|running|load|handle|(?<!good )(?<!smart )(?<!fast )enough|vram|how fast|tok/s|"
     r"tokens?/s|t/s|tps|tokens per second|"
@@ -66,7 +73,7 @@ _SIZING_WORDS = re.compile(
 _HARDWARE_NEED = re.compile(
     r"\b(what|which|how much|how many|minimum|min|recommended|best|cheapest)\b[\w\s'/-]{0,30}?\b(gpu|gpus|card|cards|"
     r"graphics|mac|macbook|hardware|vram|ram|memory|setup|rig|pc|computer|machine|specs?)\b|\b(gpu|vram|hardware|"
-    r"specs?|setup|rig|ram|memory)\b\s+(?:do i|would i|will i|i|to|you|does one)?\s*(?:need|needed|required|"
+    r"specs?|setup|rig|ram|memory)\b\s+(?:(?:do i|would i|will i|i|to|you|does one)\s*)?(?:need|needed|required|"
     r"requirements?)\b|"
     r"\b(system )?requirements\b")
 _CHIT_CHAT = re.compile(
@@ -86,6 +93,7 @@ _STATEMENT = re.compile(
     r"\b(bought|ordered|picked up|upgraded|switched|installed|love|loving|hate|impressed|works? (?:great|fine|well))\b")
 _CUE_WITHOUT_PREVIOUS = re.compile(r"^\s*(what about|how about|and|with|or|same|instead)\b", re.IGNORECASE)
 _ASKS_FOR_HELP = re.compile(r"\b(know|how do|how to|help|work|working|fix|fixed|solve|solved)\b")
+_ASKS_WITHOUT_MARK = re.compile(r"\b(at what point|at what|which wins|which one|worth it|how come)\b")
 _WHY = re.compile(r"\b(why|how come)\b")
 
 
@@ -157,6 +165,24 @@ def knowledge_phrases(kb: KnowledgeBase) -> list[str]:
     return phrases
 
 
+def is_error_paste(text: str) -> bool:
+    """A pasted error message, traceback or log line."""
+    return bool(_ERROR_PASTE.search(text)) or _library_not_found(text)
+
+
+def _library_not_found(text: str) -> bool:
+    """'not found' followed on the same line by a shared library (libcudart.so, cublas64_12.dll)."""
+    checked_to = -1
+    for found in _NOT_FOUND.finditer(text):
+        if found.start() < checked_to:
+            continue                      # this line was searched from an earlier "not found"
+        end = text.find("\n", found.end())
+        checked_to = len(text) if end < 0 else end
+        if _LIBRARY.search(text, found.end(), checked_to):
+            return True
+    return False
+
+
 def read_signals(text: str, tokens: Tokens, vocabulary: DomainVocabulary) -> Signals:
     low = text.lower().strip()
     clauses = [c.strip() for c in re.split(r"[.!;,\n]+", low) if c.strip()]
@@ -164,7 +190,7 @@ def read_signals(text: str, tokens: Tokens, vocabulary: DomainVocabulary) -> Sig
     return Signals(
         question="?" in low or any(_QUESTION_START.match(c) for c in clauses) or bool(_QUESTION_PHRASE.search(low)),
         problem=bool(_PROBLEM.search(low)),
-        error_paste=bool(_ERROR_PASTE.search(text)),
+        error_paste=is_error_paste(text),
         sizing_words=bool(_SIZING_WORDS.search(low)),
         hardware_need=bool(_HARDWARE_NEED.search(low)),
         chit_chat=bool(_CHIT_CHAT.match(low)) and len(tokens) <= 8,
@@ -203,6 +229,14 @@ class Router:
                          reason="follow-up: previous question with the stated fields changed")
         return self._decide(text, ex, sig)
 
+    def side_of(self, text: str) -> CompareSide | None:
+        """The one setup a fragment of a comparison names ("2x 3090", "m2 ultra 192gb"), or None."""
+        f = self.extractor.extract(text).fields
+        if f.gpu is None or f.gpu.id is None:
+            return None
+        memory = f.gpu.memory_gb if self.extractor.shares_memory(f.gpu.id) else None
+        return CompareSide(id=f.gpu.id, count=f.gpus or 1, memory_gb=memory)
+
     def _decide(self, text: str, ex: Extraction, sig: Signals) -> Route:
         f = ex.fields
         names_model = f.model is not None or f.unknown_model is not None
@@ -213,6 +247,12 @@ class Router:
             return Route(route="knowledge", confidence=0.9, reason="pasted error or log")
         if sig.chit_chat and not (names_model or sig.question):
             return Route(route="none", confidence=0.95, reason="chit-chat")
+        asks = sig.question or sig.problem or bool(_ASKS_WITHOUT_MARK.search(text.lower()))
+        if asks or not sig.statement:
+            detected = detect(text, ex, self.side_of, names_model, states_hardware, asks)
+            # talk aimed at people ("in your opinion") is left alone unless the bot would only decline it
+            if detected is not None and (not sig.to_humans or detected.kind == "unsupported"):
+                return _route_of(detected, f)
 
         sizing = self._sizing(ex, sig, names_model, states_hardware)
         if sizing is not None:
@@ -279,6 +319,17 @@ class Router:
         if asks and (s := score()) is not None and s >= 0.6:
             return Route(route="knowledge", confidence=0.6, reason="question outside the vocabulary; retrieval agrees")
         return Route(route="none", confidence=0.85 if not asks else 0.7, reason="nothing for the bot")
+
+
+def _route_of(detected: Detected, fields: SizingFields) -> Route:
+    """A kind the rules recognized. Kinds without a calculator yet answer `unsupported`, naming what was asked;
+    unsupported questions route as `none`, so listening channels stay quiet about them."""
+    kind, asked = detected.kind, detected.asked
+    if kind in NOT_BUILT:
+        kind, asked = "unsupported", detected.kind
+    route = "none" if kind == "unsupported" else "sizing"
+    return Route(route=route, confidence=0.8, sizing=fields, reason=detected.reason, intent=kind, asked=asked,
+                 use=detected.use, sides=list(detected.sides))
 
 
 _FILLER = frozenset({"on", "a", "an", "at", "with", "in", "for", "my", "the", "and", "x", "of", "using", "via",

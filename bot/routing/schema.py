@@ -8,16 +8,21 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from bot.catalog.load import Catalog
 from bot.errors import InvalidRequestError
 from bot.sizing.schema import SizingRequest
+from bot.text import echo
 
 RouteName = Literal["sizing", "knowledge", "none"]
 # the answer kind an intent asks for: bot.kinds has one module per kind
-IntentKind = Literal["sizing", "choose", "clarify", "knowledge", "none"]
+IntentKind = Literal["sizing", "choose", "clarify", "knowledge", "none", "what_can_i_run", "compare", "finetune",
+                     "serve", "image", "cost", "unsupported"]
+UseCase = Literal["coding", "chat", "reasoning", "vision", "roleplay", "any"]
 
 
 class ModelRef(BaseModel):
     model_config = ConfigDict(frozen=True)
     id: str
     params_b: float
+    # what was assumed reading the name ("a 70b model" sized as a representative architecture), for the answer
+    note: str | None = Field(default=None, exclude=True)
 
 
 class GpuRef(BaseModel):
@@ -47,19 +52,36 @@ class SizingFields(BaseModel):
             or self.cpu_only
 
 
+class CompareSide(BaseModel):
+    """One setup in a comparison: a catalog GPU, Mac or CPU platform, how many of it, and a memory option."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    count: int = 1
+    memory_gb: float | None = None
+
+
 class Route(BaseModel):
-    """The router's intent for one message: the route (stable JSON), and the kind of answer that serves it."""
+    """The router's intent for one message: the route (stable JSON: sizing | knowledge | none), and the kind of
+    answer that serves it (bot.kinds)."""
 
     route: RouteName
     confidence: float = Field(ge=0.0, le=1.0)
     sizing: SizingFields | None = None
     reason: str
     text: str = Field(default="", exclude=True)     # the message, for the kinds that read it (knowledge)
+    # set by the rules for kinds other than sizing / choose / clarify / knowledge / none
+    intent: IntentKind | None = Field(default=None, exclude=True)
+    asked: str | None = None        # unsupported: what was asked (finetune, news, licensing, opinion, ...)
+    use: UseCase | None = None      # what_can_i_run / compare: the use the message names
+    sides: list[CompareSide] = []   # compare: the setups named
 
     @computed_field
     @property
     def kind(self) -> IntentKind:
         """sizing needs a model; with no hardware stated (and not CPU-only) it asks which hardware runs it."""
+        if self.intent is not None:
+            return self.intent
         if self.route != "sizing":
             return self.route
         f = self.sizing
@@ -71,7 +93,7 @@ class Route(BaseModel):
 
 
 def missing_model_message(fields: SizingFields | None) -> str:
-    named = f" I don't know '{fields.unknown_model}'." if fields is not None and fields.unknown_model else ""
+    named = f" I don't know '{echo(fields.unknown_model)}'." if fields is not None and fields.unknown_model else ""
     return f"Which model?{named} Name it with its size, for example 'llama 3.1 8b', 'qwen2.5 32b' or 'mixtral 8x7b'."
 
 
