@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import sys
 
+from bot.calc.schema import calc_catalog_problems
 from bot.catalog.load import load_catalog_checked
 from bot.core import Core
 from bot.kb.claims import claim_problems
@@ -46,6 +47,7 @@ def run_check(args: argparse.Namespace, settings: Settings) -> int:
     problems = catalog_problems + problems
     if catalog is not None:
         problems += claim_problems(kb, SizingEngine(catalog))
+    problems += calc_catalog_problems(settings.knowledge_dir, {h.id for h in catalog.hardware} if catalog else None)
     for p in problems:
         print(p)
     print(f"{len(kb.entries)} entries valid, {len(problems)} problem(s)", file=sys.stderr)

@@ -1,0 +1,88 @@
+"""The four calculators against published measurements (tests/eval/*_measurements.yaml): per calculator the median
+error of the range midpoint and the share of measurements inside the range, against the targets. Exit 1 on a miss."""
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+
+import yaml
+
+from bot.calc import finetune, image, serve
+from bot.calc.schema import load_image_catalog
+from bot.catalog.load import load_catalog
+from bot.settings import Settings
+from bot.sizing.engine import SizingEngine
+
+GIB = 2**30
+EVAL = Path(__file__).resolve().parents[1] / "tests" / "eval"
+TARGETS = {"finetune": (0.20, 0.70), "serve": (0.10, 0.70), "image": (0.20, 0.70)}
+
+
+def _rows(name: str) -> list[dict]:
+    return yaml.safe_load((EVAL / f"{name}_measurements.yaml").read_text(encoding="utf-8"))
+
+
+def finetune_errors(catalog) -> list[tuple[float, bool, str]]:
+    out = []
+    for row in _rows("finetune"):
+        r = finetune.estimate(finetune.FinetuneRequest(
+            model=row["model"], method=row["method"], seq_len=row["seq_len"], batch_size=row["batch"],
+            lora_rank=row.get("rank", 16), gradient_checkpointing=row.get("checkpointing", True),
+            optimizer=row.get("optimizer")), catalog)
+        real = row["peak_gib"] * GIB
+        out.append((r.peak_bytes.mid / real - 1, r.peak_bytes.low <= real <= r.peak_bytes.high,
+                    f"{row['model']} {row['method']} s={row['seq_len']} b={row['batch']}: "
+                    f"{r.peak_bytes.low / GIB:.1f}-{r.peak_bytes.high / GIB:.1f} vs {row['peak_gib']} GiB"))
+    return out
+
+
+def serve_errors(engine) -> list[tuple[float, bool, str]]:
+    out = []
+    for row in _rows("serve"):
+        fields = {k: row[k] for k in ("model", "gpu", "gpus", "quant", "context", "gpu_memory_utilization",
+                                      "vllm_version", "cuda_graphs_in_budget", "total_gib") if k in row}
+        r = serve.estimate(serve.ServeRequest(**fields), engine)
+        real = row["kv_cache_tokens"]
+        err = r.kv_cache_tokens / real - 1
+        out.append((err, abs(err) <= 0.10, f"{row['model']} on {row.get('gpus', 1)}x {row['gpu']} M={row['context']}: "
+                                            f"{r.kv_cache_tokens:,} vs {real:,} tokens"))
+    return out
+
+
+def image_errors(catalog, knowledge_dir) -> list[tuple[float, bool, str]]:
+    models = image.ImageModels(load_image_catalog(knowledge_dir))
+    out = []
+    for row in _rows("image"):
+        r = image.estimate(image.ImageRequest(model=row["model"], precision=row["precision"], offload=row["offload"],
+                                              text_encoder_precision=row.get("text_encoder_precision"),
+                                              resolution=row.get("resolution")), models, catalog)
+        real = row["peak_gib"] * GIB
+        out.append((r.peak_bytes.mid / real - 1, r.peak_bytes.low <= real <= r.peak_bytes.high,
+                    f"{row['model']} {row['precision']} offload {row['offload']}: "
+                    f"{r.peak_bytes.low / GIB:.1f}-{r.peak_bytes.high / GIB:.1f} vs {row['peak_gib']} GiB"))
+    return out
+
+
+def main() -> int:
+    settings = Settings()
+    catalog = load_catalog(settings.knowledge_dir)
+    engine = SizingEngine(catalog)
+    results = {"finetune": finetune_errors(catalog), "serve": serve_errors(engine),
+               "image": image_errors(catalog, settings.knowledge_dir)}
+    failed = False
+    for name, rows in results.items():
+        for err, inside, line in rows:
+            print(f"{name:<9}{line}  {err:+.1%} {'in range' if inside else 'OUT'}")
+        median = statistics.median(abs(e) for e, _, _ in rows)
+        share = sum(i for _, i, _ in rows) / len(rows)
+        target_err, target_share = TARGETS[name]
+        ok = median <= target_err and share >= target_share
+        failed |= not ok
+        print(f"{name}: median error {median:.1%} (target {target_err:.0%}), inside {share:.0%} "
+              f"(target {target_share:.0%}) over {len(rows)} measurements: {'ok' if ok else 'MISSED'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

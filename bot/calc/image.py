@@ -1,0 +1,166 @@
+"""Image and video model memory: weights per component at a precision, activations for a resolution (and frames),
+under each offload mode, with the system RAM that offloading needs (../shared/reference/calculators.md §4).
+
+- Bytes per parameter (calculators.md §4.2): GGUF types from llama.cpp gguf-py/gguf/constants.py
+  `GGML_QUANT_SIZES` (sizing.md §1.1), NF4 4.5 bits (one fp32 absmax per 64) [qlora], fp8 1 byte, 16-bit 2.
+- Offload modes (huggingface/diffusers docs/source/en/optimization/memory.md @02e9b6a472e5b0ddfec1e78eb7cddc27410003b3):
+  none = every component on the GPU; model = `enable_model_cpu_offload`, one whole component at a time, so
+  max_c(weights_c + activations_c); sequential = `enable_sequential_cpu_offload`, one submodule at a time
+  (largest block + activations); ComfyUI low-VRAM loads as many weights as fit, so it lies between the two.
+- Tokens (calculators.md §4.4): latent = pixels / vae_scale per side, tokens = latent / patch per side, video
+  latent frames = 1 + (F - 1) / temporal_scale; classifier-free guidance batched in the SD pipelines doubles them.
+- Activations (derived, fused attention keeps no N x N matrix [flash]): the denoiser holds about 10 hidden-size
+  16-bit tensors per token at its peak (qkv 3, attention output 1, 4x MLP 4, residual and norm 2); the VAE decoder's
+  peak is at full resolution with 256 channels and 3 (low) to 6 (high) such 16-bit tensors live (input,
+  upsampled copy, convolution output; plus normalization copies and convolution workspace on the high side).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.calc.schema import FitVerdict, ImageCatalog, ImageModel, ImageOption, ImageResult, Range
+from bot.catalog.load import Catalog, build_name_index
+from bot.errors import InvalidRequestError
+from bot.sizing.devices import GIB
+
+BYTES_PER_PARAM = {
+    "fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "nf4": 0.5625,
+    "q8_0": 34 / 32, "q6_k": 210 / 256, "q5_k": 176 / 256, "q5_0": 22 / 32, "q4_1": 20 / 32, "q4_k": 144 / 256,
+    "q4_0": 18 / 32, "q3_k": 110 / 256, "q2_k": 84 / 256,
+}
+# from most to least faithful: the order the recommendation walks
+PRECISION_LADDER = ("bf16", "fp8", "q8_0", "q6_k", "q5_k", "nf4", "q4_k", "q4_0", "q3_k", "q2_k")
+OFFLOAD_MODES = ("none", "model", "comfyui-lowvram", "sequential")
+DENOISER_LIVE_TENSORS = 10
+VAE_CHANNELS = 256
+VAE_LIVE = (3, 6)
+CONTEXT_BYTES = round(0.5 * GIB)   # CUDA context: Ollama's 457 MiB per GPU (ollama ml/device.go MinimumMemory), rounded
+TIGHT_MARGIN = 0.95
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    model: str
+    precision: str = "bf16"                   # of the denoiser
+    text_encoder_precision: str | None = None # default: the denoiser's, but never below 8 bits for GGUF
+    offload: str = "none"
+    resolution: int | None = None             # square side in pixels
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None
+    gpu: str | None = None
+
+
+class ImageModels:
+    """The image catalog with names as people type them."""
+
+    def __init__(self, catalog: ImageCatalog):
+        self.catalog = catalog
+        self._index = build_name_index(catalog.models, lambda m: m.id, lambda m: [m.id, m.name, *m.aliases])
+
+    def find(self, name: str) -> ImageModel:
+        return self._index.find("image or video model", name)
+
+
+def _bytes(precision: str) -> float:
+    try:
+        return BYTES_PER_PARAM[precision.lower()]
+    except KeyError:
+        known = ", ".join(BYTES_PER_PARAM)
+        raise InvalidRequestError(f"Unknown precision '{precision}'; use one of {known}.") from None
+
+
+def _weights(m: ImageModel, precision: str, te_precision: str | None) -> dict[str, tuple[float, float]]:
+    """Bytes and largest-submodule bytes per component."""
+    same = ("bf16", "fp16", "fp8", "nf4", "int8")
+    te = te_precision or (precision if precision in same else "bf16")
+    out = {}
+    for c in m.components:
+        p = precision if c.role == "denoiser" else te if c.role == "text_encoder" else "bf16"
+        size = c.params_b * 1e9 * _bytes(p)
+        out[c.name] = (size, size / c.blocks)
+    return out
+
+
+def _activations(m: ImageModel, width: int, height: int, frames: int) -> tuple[float, Range]:
+    lat_w, lat_h = width // m.vae_scale, height // m.vae_scale
+    latent_frames = 1 + (frames - 1) // m.temporal_scale if m.kind == "video" else 1
+    tokens = (lat_w // m.patch) * (lat_h // m.patch) * latent_frames + m.text_tokens
+    denoiser = tokens * m.cfg_batch * m.hidden * 2 * DENOISER_LIVE_TENSORS
+    pixels = width * height * (frames if m.kind == "video" else 1)
+    vae = Range(low=pixels * VAE_CHANNELS * 2 * VAE_LIVE[0], high=pixels * VAE_CHANNELS * 2 * VAE_LIVE[1])
+    return denoiser, vae
+
+
+def _peak(m: ImageModel, weights: dict[str, tuple[float, float]], act: float, vae: Range, offload: str) -> Range:
+    role = {c.name: c.role for c in m.components}
+    act_of = lambda name, r: (act if role[name] == "denoiser" else r if role[name] == "vae" else 0)  # noqa: E731
+    if offload == "none":
+        total = sum(w for w, _ in weights.values())
+        return Range(low=total + max(act, vae.low) + CONTEXT_BYTES, high=total + max(act, vae.high) + CONTEXT_BYTES)
+    model_off = Range(low=max(w + act_of(n, vae.low) for n, (w, _) in weights.items()) + CONTEXT_BYTES,
+                      high=max(w + act_of(n, vae.high) for n, (w, _) in weights.items()) + CONTEXT_BYTES)
+    seq = Range(low=max(b + act_of(n, vae.low) for n, (_, b) in weights.items()) + CONTEXT_BYTES,
+                high=max(b + act_of(n, vae.high) for n, (_, b) in weights.items()) + CONTEXT_BYTES)
+    if offload == "model":
+        return model_off
+    if offload == "sequential":
+        return seq
+    if offload == "comfyui-lowvram":
+        return Range(low=seq.low, high=model_off.high)
+    raise InvalidRequestError(f"offload must be one of {', '.join(OFFLOAD_MODES)}.")
+
+
+def _verdict(peak: Range, capacity: int | None) -> FitVerdict:
+    if capacity is None:
+        return "no_gpu_given"
+    if peak.high <= capacity * TIGHT_MARGIN:
+        return "fits"
+    return "tight" if peak.low <= capacity else "does_not_fit"
+
+
+def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageResult:
+    m = models.find(req.model)
+    side = req.resolution or m.default_resolution
+    width, height = req.width or side, req.height or side
+    frames = req.frames or m.default_frames
+    if not (64 <= width <= 8192 and 64 <= height <= 8192):
+        raise InvalidRequestError("resolution must be between 64 and 8192 pixels per side.")
+    if not 1 <= frames <= 2048:
+        raise InvalidRequestError("frames must be between 1 and 2048.")
+    if req.offload not in OFFLOAD_MODES:
+        raise InvalidRequestError(f"offload must be one of {', '.join(OFFLOAD_MODES)}.")
+    capacity = hardware = None
+    if req.gpu:
+        hw = catalog.gpu(req.gpu)
+        capacity, hardware = round(hw.memory_gb * GIB), hw.name
+    act, vae = _activations(m, width, height, frames)
+    options = []
+    for precision in PRECISION_LADDER:
+        w = _weights(m, precision, req.text_encoder_precision)
+        for offload in OFFLOAD_MODES:
+            peak = _peak(m, w, act, vae, offload)
+            ram = 0 if offload == "none" else round(sum(x for x, _ in w.values()))
+            options.append(ImageOption(precision=precision, offload=offload, peak_bytes=peak, ram_bytes=ram,
+                                       verdict=_verdict(peak, capacity)))
+    weights = _weights(m, req.precision, req.text_encoder_precision)
+    peak = _peak(m, weights, act, vae, req.offload)
+    # most faithful precision that runs without slow offloading first; block-by-block offload only as a last resort
+    rank = lambda o: (o.offload not in ("none", "model"), PRECISION_LADDER.index(o.precision),  # noqa: E731
+                      OFFLOAD_MODES.index(o.offload))
+    pick = next((o for o in sorted(options, key=rank) if o.verdict == "fits"), None) if capacity else None
+    notes = [
+        f"{width}x{height}" + (f", {frames} frames" if m.kind == "video" else "") + f": denoiser activations "
+        f"{act / GIB:.2f} GiB, VAE decode {vae.low / GIB:.2f}-{vae.high / GIB:.2f} GiB (fused attention).",
+        "Quantized files keep some tensors (norms, embeddings) at higher precision: weights may be a little larger.",
+        "Offload modes: model = one component at a time (diffusers enable_model_cpu_offload); sequential = one block "
+        "at a time (very slow); ComfyUI low-VRAM lies between them.",
+    ]
+    return ImageResult(
+        model=m.name, kind=m.kind, precision=req.precision, offload=req.offload, resolution=max(width, height),
+        frames=frames, peak_bytes=peak,
+        ram_bytes=0 if req.offload == "none" else round(sum(x for x, _ in weights.values())),
+        parts={k: round(v) for k, (v, _) in weights.items()} | {"denoiser_activations": round(act),
+                                                                "vae_decode": round(vae.high)},
+        hardware=hardware, verdict=_verdict(peak, capacity), options=options,
+        recommendation=(f"{pick.precision} with offload {pick.offload}" if pick else None), assumptions=notes)

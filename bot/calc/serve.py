@@ -1,0 +1,232 @@
+"""Serving capacity: how many KV-cache tokens a runtime allocates, how many sequences run at once at a context,
+aggregate decode throughput at 1/4/16/64 sequences, and time to first token.
+
+vLLM (../shared/reference/calculators.md §1, V1 unless `vllm_version="v0"`):
+  kv_budget = total x gpu_memory_utilization - weights/TP - activation peak - non-torch - CUDA graphs
+  num_blocks = floor(kv_budget / (block_size x kv_bytes_per_token_per_gpu)); tokens = num_blocks x block_size
+  concurrency = num_blocks / ceil(context / block_size)
+  vllm-project/vllm vllm/v1/worker/gpu_worker.py @35d5cda123ec28581759b6d34cde8052314fb1e6 (`requested_memory`,
+  `determine_available_memory`); vllm/v1/core/kv_cache_utils.py @001cabc1be16a59a70d720ed61a13b678c060a18
+  (`get_num_blocks`, `get_max_concurrency_for_kv_cache_config`). KV heads per GPU = max(1, H_kv // TP)
+  (vllm/config/model.py `get_num_kv_heads`); MLA latents are not divided.
+  The profiling peak scales with max_num_batched_tokens T_b (hidden states and MLP intermediate of T_b tokens)
+  plus the sampler's fp32 logits (calculators.md §1.5); V0 without chunked prefill profiles T_b = max(M, 2048)
+  (vllm/config.py of v0.6.x `SchedulerConfig.__post_init__`).
+llama-server / Ollama: the engine's llama.cpp sizing with `parallel` slots; KV cells = context x slots
+  (calculators.md §1.7-1.8; bot/sizing/kv_cache.py).
+Throughput (calculators.md §2): t_step = max(t_mem, t_cmp) + t_fix with t_mem = (weights read + Σ KV read) /
+  (η_m·BW) and t_cmp = (2·P_act·B + 4·L·H_q·d_h·Σc) / (η_c·F); η and t_fix are the engine's own
+  (bot/sizing/speed.py), MoE experts touched by B sequences ≈ E·(1 - (1 - k/E)^B).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.calc.schema import Range, ServeResult, ThroughputPoint
+from bot.catalog.schema import Model
+from bot.errors import InvalidRequestError
+from bot.sizing.devices import GIB
+from bot.sizing.engine import SizingEngine
+from bot.sizing.kv_cache import kv_cells, kv_values_per_token
+from bot.sizing.schema import SizingRequest
+from bot.sizing.speed import BANDWIDTH_EFFICIENCY, COMPUTE_EFFICIENCY, EARLY_DECODE_POSITION, GPU_TOKEN_LATENCY_S
+from bot.sizing.vllm import DEFAULT_FORMAT
+
+Runtime = Literal["vllm", "llama-server", "ollama"]
+SEQUENCES = (1, 4, 16, 64)
+BLOCK_SIZE = 16                      # CacheConfig.DEFAULT_BLOCK_SIZE (vllm/config/cache.py @002f10e0)
+DEFAULT_UTILIZATION = 0.9            # CacheConfig default in most releases people run (0.92 in the newest)
+DEFAULT_MAX_NUM_SEQS = 256           # SchedulerConfig default: sampler rows of the profiling run
+# CUDA/NCCL/cuBLAS memory outside torch during profiling: 0.03-0.35 GiB in the logs quoted in vLLM issues
+# #10517, #12330, #13061 and #13882 (https://github.com/vllm-project/vllm/issues/...); the middle is taken
+NON_TORCH_BYTES = round(0.2 * GIB)
+# CUDA graph memory, subtracted from the KV budget only since v0.21 (vLLM 0.27.1 log quoted in
+# https://github.com/gpustack/runner/pull/251); PR #21489 measured 0.65 GiB for gemma-3-4b
+CUDA_GRAPH_BYTES = round(0.65 * GIB)
+# Ollama's default parallel requests (docs/faq.md: OLLAMA_NUM_PARALLEL default 1); llama-server -np auto = 4
+DEFAULT_SLOTS = {"ollama": 1, "llama-server": 4, "vllm": 1}
+
+
+@dataclass(frozen=True)
+class ServeRequest:
+    model: str
+    gpu: str
+    gpus: int = 1
+    runtime: Runtime = "vllm"
+    context: int | None = None                 # tokens per request (vLLM max_model_len)
+    gpu_memory_utilization: float = DEFAULT_UTILIZATION
+    kv_cache_dtype: str = "auto"               # auto (model dtype) | fp8
+    quant: str | None = None                   # vLLM: safetensors-BF16, FP8, AWQ-4bit ...; GGUF type for llama.cpp
+    block_size: int = BLOCK_SIZE
+    max_num_batched_tokens: int | None = None
+    max_num_seqs: int = DEFAULT_MAX_NUM_SEQS
+    vllm_version: Literal["v0", "v1"] = "v1"
+    cuda_graphs_in_budget: bool = True         # vLLM >= 0.21 subtracts a CUDA-graph estimate
+    enforce_eager: bool = False
+    total_gib: float | None = None             # memory CUDA reports (nvidia-smi total), when known
+    parallel: int | None = None                # llama-server -np / OLLAMA_NUM_PARALLEL
+    prompt_tokens: int = 1024
+
+
+def kv_bytes_per_token_per_gpu(model: Model, tp: int, dtype_bytes: float) -> float:
+    """KV bytes one token takes on each GPU under tensor parallelism: heads split (replicated past H_kv), MLA not."""
+    total = 0.0
+    for i in range(model.layers):
+        values = kv_values_per_token(model, i)
+        if model.mla is None:
+            heads = model.kv_heads_at(i)
+            values = values * max(1, heads // tp) / heads if heads else 0
+        total += values
+    return total * dtype_bytes
+
+
+def default_batched_tokens(req: ServeRequest, context: int, total_bytes: int, gpu_name: str) -> int:
+    if req.max_num_batched_tokens:
+        return req.max_num_batched_tokens
+    if req.vllm_version == "v0":
+        return max(context, 2048)                           # v0 SchedulerConfig without chunked prefill
+    # V1 API server: 8192 on GPUs with >= 70 GiB that are not A100, else 2048 (vllm/engine/arg_utils.py EngineArgs)
+    return 8192 if total_bytes >= 70 * GIB and "A100" not in gpu_name else 2048
+
+
+def activation_peak(model: Model, tokens: int, rows: int, tp: int) -> int:
+    """Profiling peak of one forward over `tokens` tokens (calculators.md §1.5): the MLP's gate, up and activated
+    intermediate of every token (split by TP) with the residual and normed hidden states, plus the sampler's fp32
+    logits and probabilities for `rows` sequences (derived)."""
+    h = model.hidden_size
+    moe = model.moe
+    f = moe.expert_ffn * (moe.active + moe.shared) if moe else (model.intermediate_size or 4 * h)
+    hidden = tokens * 2 * (3 * f / tp + 2 * h)
+    logits = rows * model.vocab_size * 4 * 2
+    return round(hidden + logits)
+
+
+def weights_touched(layout, batch: int, model: Model) -> float:
+    """Weight bytes one decode step of `batch` sequences reads: dense tensors fully, routed experts by the share
+    that `batch` uniformly routed tokens touch (derived assumption, calculators.md §2)."""
+    experts = sum(layout.layer_expert_bytes)
+    share = 1.0
+    if model.moe:
+        k_over_e = model.moe.active / model.moe.experts
+        share = 1 - (1 - k_over_e) ** batch
+    return layout.file_bytes - layout.token_embd_bytes * (0 if layout.tied else 1) - experts + experts * share
+
+
+def _throughput(model: Model, layout, kv_tok_total: float, gpu, tp: int, batch: int, context: int) -> ThroughputPoint:
+    eff_m = BANDWIDTH_EFFICIENCY.get(gpu.primary_backend, (0.4, 0.6))
+    bw = gpu.bandwidth_gbs * 1e9 * tp
+    flops = (gpu.fp16_tflops or 0) * 1e12 * tp
+    attn = 4 * model.layers * model.attention_heads * model.head_dim_k
+    out, bound = [], "memory"
+    for which, position in ((0, context), (1, min(EARLY_DECODE_POSITION, context))):
+        t_mem = (weights_touched(layout, batch, model) + batch * position * kv_tok_total) / (eff_m[which] * bw)
+        t_cmp = 0.0
+        if flops:
+            t_cmp = (2 * model.active_b * 1e9 * batch + attn * batch * position) / (COMPUTE_EFFICIENCY[which] * flops)
+        if which == 0 and t_cmp > t_mem:
+            bound = "compute"
+        out.append(batch / (max(t_mem, t_cmp) + GPU_TOKEN_LATENCY_S))
+    return ThroughputPoint(sequences=batch, low=round(out[0], 1), high=round(out[1], 1), bound=bound)
+
+
+def _ttft(model: Model, layout, gpu, tp: int, n: int) -> Range | None:
+    if not gpu.fp16_tflops:
+        return None
+    flops = 2 * model.active_b * 1e9 * n + 2 * model.layers * model.attention_heads * model.head_dim_k * n * n
+    read = layout.file_bytes / (gpu.bandwidth_gbs * 1e9 * tp)
+    slow, fast = (flops / (e * gpu.fp16_tflops * 1e12 * tp) + read for e in COMPUTE_EFFICIENCY)
+    return Range(low=round(fast, 3), high=round(slow, 3))
+
+
+def estimate(req: ServeRequest, engine: SizingEngine) -> ServeResult:
+    catalog = engine.catalog
+    model = catalog.model(req.model)
+    gpu = catalog.gpu(req.gpu)
+    if gpu.kind != "gpu" and req.runtime == "vllm":
+        raise InvalidRequestError("vLLM needs discrete GPUs; size a Mac or CPU with llama-server or Ollama.")
+    if not 1 <= req.gpus <= 16:
+        raise InvalidRequestError("gpus must be between 1 and 16.")
+    if not 0.05 <= req.gpu_memory_utilization <= 1.0:
+        raise InvalidRequestError("gpu_memory_utilization must be between 0.05 and 1.0.")
+    context = req.context or min(8192, model.context_length)
+    if not 1 <= context <= 10_000_000:
+        raise InvalidRequestError("context must be between 1 and 10,000,000 tokens.")
+    if req.runtime == "vllm":
+        return _vllm(req, engine, model, gpu, context)
+    return _llama(req, engine, model, gpu, context)
+
+
+def _vllm(req: ServeRequest, engine: SizingEngine, model: Model, gpu, context: int) -> ServeResult:
+    tp = req.gpus
+    sized = engine.sized_at(model, req.quant or model_default_vllm(model))
+    if sized.quant.format == "gguf":
+        raise InvalidRequestError("vLLM serves safetensors formats: "
+                                  "pick safetensors-BF16, FP8, AWQ-4bit or GPTQ-4bit.")
+    dtype_bytes = 1.0 if req.kv_cache_dtype.startswith("fp8") else 2.0
+    kv_tok = kv_bytes_per_token_per_gpu(model, tp, dtype_bytes)
+    total = round((req.total_gib or gpu.memory_gb) * GIB)
+    requested = total * req.gpu_memory_utilization
+    weights = sized.layout.file_bytes / tp
+    t_b = default_batched_tokens(req, context, total, gpu.name)
+    act = activation_peak(model, t_b, min(req.max_num_seqs, t_b), tp)
+    in_budget = req.cuda_graphs_in_budget and req.vllm_version == "v1" and not req.enforce_eager
+    graphs = CUDA_GRAPH_BYTES if in_budget else 0
+    budget = requested - weights - act - NON_TORCH_BYTES - graphs
+    blocks = max(0, math.floor(budget / (req.block_size * kv_tok))) if kv_tok else 0
+    tokens = blocks * req.block_size
+    concurrency = blocks / math.ceil(context / req.block_size)
+    kv_total = kv_bytes_per_token_per_gpu(model, 1, dtype_bytes)
+    points = [_throughput(model, sized.layout, kv_total, gpu, tp, min(b, max(1, int(concurrency))), context)
+              for b in SEQUENCES] if concurrency >= 1 else []
+    for p, b in zip(points, SEQUENCES):
+        p.sequences = b
+    notes = [
+        f"vLLM {req.vllm_version.upper()}: {req.gpu_memory_utilization:.0%} of {total / GIB:.1f} GiB per GPU, minus "
+        f"weights {weights / GIB:.2f} GiB, profiling peak {act / GIB:.2f} GiB ({t_b:,} batched tokens), "
+        f"non-torch {NON_TORCH_BYTES / GIB:.2f} GiB" + (f", CUDA graphs {graphs / GIB:.2f} GiB" if graphs else "")
+        + f" = {max(budget, 0) / GIB:.2f} GiB of KV cache per GPU.",
+        f"KV: {kv_tok / 1024:.0f} KiB per token per GPU ({'fp8' if dtype_bytes == 1 else '16-bit'}), "
+        f"blocks of {req.block_size} tokens.",
+        "Every layer is counted as full attention (sliding-window savings of the hybrid allocator not modelled).",
+        "Throughput: low = pessimistic bandwidth share with every sequence at the full context, high = optimistic "
+        f"share near token {EARLY_DECODE_POSITION}; sequences past the concurrency limit queue.",
+    ]
+    if concurrency < 1:
+        notes.append(f"One {context:,}-token request does not fit: vLLM refuses to start (lower max_model_len).")
+    return ServeResult(
+        model=model.name, runtime="vllm", gpus=tp, hardware=gpu.name, context=context, kv_cache_tokens=tokens,
+        kv_bytes_per_token=kv_tok, kv_cache_bytes=round(tokens * kv_tok),
+        max_concurrent_sequences=round(concurrency, 2),
+        throughput_tokens_per_s=points, ttft_s=_ttft(model, sized.layout, gpu, tp, req.prompt_tokens),
+        prompt_tokens=req.prompt_tokens, assumptions=notes)
+
+
+def model_default_vllm(model: Model) -> str:
+    return DEFAULT_FORMAT
+
+
+def _llama(req: ServeRequest, engine: SizingEngine, model: Model, gpu, context: int) -> ServeResult:
+    slots = req.parallel or DEFAULT_SLOTS[req.runtime]
+    report = engine.size(SizingRequest(model=req.model, gpu=req.gpu, gpus=req.gpus, quant=req.quant, context=context,
+                                       parallel=slots, kv_cache_type="q8_0" if req.kv_cache_dtype == "q8_0" else "f16"))
+    sized = engine.sized_model(SizingRequest(model=req.model, quant=req.quant))
+    cells = kv_cells(context, slots)
+    kv_tok = report.kv_cache_bytes / cells if cells else 0.0
+    fits = report.verdict == "fits"
+    concurrency = float(slots) if fits else 0.0
+    points = ([_throughput(model, sized.layout, kv_tok, gpu, 1, min(b, slots), context) for b in SEQUENCES]
+              if fits else [])
+    for p, b in zip(points, SEQUENCES):
+        p.sequences = b
+    word = "OLLAMA_NUM_PARALLEL" if req.runtime == "ollama" else "-np"
+    notes = [f"{word} {slots}: the KV cache holds {slots} x {context:,} tokens ({cells:,} cells); each slot gets "
+             f"{context:,} tokens.", f"llama.cpp sizing: {report.verdict.replace('_', ' ')} on {report.hardware}.",
+             "Layers split across GPUs take turns, so aggregate speed is computed for one GPU's bandwidth."]
+    return ServeResult(
+        model=model.name, runtime=req.runtime, gpus=req.gpus, hardware=report.hardware or gpu.name, context=context,
+        kv_cache_tokens=cells, kv_bytes_per_token=kv_tok, kv_cache_bytes=report.kv_cache_bytes,
+        max_concurrent_sequences=concurrency, throughput_tokens_per_s=points,
+        ttft_s=_ttft(model, sized.layout, gpu, 1, req.prompt_tokens), prompt_tokens=req.prompt_tokens,
+        assumptions=notes + report.assumptions[:2])
