@@ -5,12 +5,31 @@ import argparse
 import logging
 import sys
 
-from bot.cli.commands import ask, choose, index, kb, ops, report, route, run, search, size
+from bot.cli.commands import (
+    ask,
+    catalog,
+    choose,
+    cost,
+    finetune,
+    image,
+    index,
+    kb,
+    ops,
+    report,
+    route,
+    run,
+    search,
+    serve,
+    size,
+    web,
+    whatcanirun,
+)
 from bot.core import open_core
 from bot.errors import WillItRunError
 from bot.settings import Settings
 
-COMMANDS = (size, choose, ops, kb, index, search, route, ask, run, report)
+COMMANDS = (size, choose, whatcanirun, ops, kb, index, search, route, ask, run, report, catalog, web, finetune, serve,
+            image, cost)
 
 
 def build_parser() -> argparse.ArgumentParser:
