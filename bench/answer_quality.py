@@ -54,11 +54,15 @@ def plain(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def has_scaffolding(text: str, question: str) -> bool:
-    asked = plain(question)
+def has_scaffolding(text: str, question: str, entries_text: str = "") -> bool:
+    """A prompt-section label or chat-template token, or a line repeating the question. What the cited entries
+    themselves contain is theirs, not the prompt's: an error entry quotes the very message people paste, and the
+    chat-template entry writes out template tokens."""
+    asked, theirs = plain(question), plain(entries_text)
     repeats = any(plain(line) and len(plain(line).split()) >= 4 and (plain(line) in asked or asked in plain(line))
-                  for line in text.splitlines())
-    return bool(_SCAFFOLD.search(text)) or repeats
+                  and plain(line) not in theirs for line in text.splitlines())
+    labels = any(m.group(0) not in entries_text for m in _SCAFFOLD.finditer(text))
+    return labels or repeats
 
 
 def ends_whole(text: str) -> bool:
@@ -99,7 +103,7 @@ def question_set(core: Core, questions: list[str]) -> Tally:
         tally.knowledge += 1
         tally.kept += not a.fallback
         cited = "\n".join(entry_full_text(core.kb.entries[s.id]) for s in a.sources)
-        flags = (has_scaffolding(a.text, q), not ends_whole(a.text), unmade_verdict(a.text, cited))
+        flags = (has_scaffolding(a.text, q, cited), not ends_whole(a.text), unmade_verdict(a.text, cited))
         tally.scaffolding += flags[0]
         tally.not_whole += flags[1]
         tally.verdict += flags[2]

@@ -155,6 +155,17 @@ def test_real_answers_have_no_scaffolding_end_whole_and_make_no_verdict_the_entr
             continue
         checked += 1
         cited = "\n".join(entry_full_text(core.kb.entries[s.id]) for s in answer.sources)
-        bad += has_scaffolding(answer.text, q.text) or not ends_whole(answer.text) or \
+        bad += has_scaffolding(answer.text, q.text, cited) or not ends_whole(answer.text) or \
             unmade_verdict(answer.text, cited)
     assert checked >= 40 and bad == 0
+
+
+def test_the_scaffolding_measure_counts_a_repeated_question_but_not_an_entry_quoting_the_pasted_message():
+    pasted = "error: the chat template is not yet supported, falling back to chatml"
+    assert has_scaffolding(f"Use --jinja.\n{pasted}", pasted)
+    assert not has_scaffolding(f"Use --jinja.\n{pasted}", pasted, entries_text=f"## Symptoms\n{pasted}\n")
+
+
+def test_the_scaffolding_measure_leaves_template_tokens_an_entry_writes_out():
+    assert has_scaffolding("Fine.\n<|im_start|>user", "q")
+    assert not has_scaffolding("The template wraps turns in <|im_start|>.", "q", "chatml uses <|im_start|> markers")
