@@ -29,3 +29,9 @@ class CatalogError(WillItRunError):
     def __init__(self, problems: list[str]):
         self.problems = problems
         super().__init__("\n".join(problems))
+
+
+def validation_message(errors: list[dict]) -> str:
+    """pydantic's validation errors (`exc.errors()`) as one line a person can act on; the CLI and the web API word
+    them alike."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in errors)

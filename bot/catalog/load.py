@@ -21,6 +21,18 @@ def normalize(name: str) -> str:
     return re.sub(r"[^a-z0-9.]", "", name.lower().replace("+", "plus"))
 
 
+def distinct_labels(matches, labels: list[str], limit: int, min_score: float = 50) -> list[str]:
+    """The first `limit` different labels of rapidfuzz `matches` (choice, score, index), best first, that score at
+    least `min_score`: several names of one entry count once."""
+    out: list[str] = []
+    for _, score, i in matches:
+        if score >= min_score and labels[i] not in out:
+            out.append(labels[i])
+        if len(out) == limit:
+            break
+    return out
+
+
 @dataclass(frozen=True)
 class NameIndex:
     """Names as people type them (normalized) to items, with fuzzy suggestions for a name that is not there."""
@@ -35,14 +47,7 @@ class NameIndex:
             return self.by_key[key]
         # no catalog name is longer than this; fuzzy matching a pasted 10,000-character "name" whole takes seconds
         matches = process.extract(key[:MAX_FUZZY_CHARS], self.keys, scorer=fuzz.WRatio, limit=limit * 4)
-        suggestions: list[str] = []
-        for _, score, i in matches:
-            label = self.key_labels[i]
-            if score >= 50 and label not in suggestions:
-                suggestions.append(label)
-            if len(suggestions) == limit:
-                break
-        raise UnknownNameError(kind, name, suggestions)
+        raise UnknownNameError(kind, name, distinct_labels(matches, self.key_labels, limit))
 
 
 def build_name_index(items, label_of, names_of) -> NameIndex:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from bot.catalog.load import Catalog, normalize
+from bot.catalog.load import Catalog, distinct_labels, normalize
 from bot.catalog.schema import Model
 from bot.errors import UnknownNameError
 from bot.resolve import names
@@ -245,11 +245,4 @@ def suggestions(words: list[str], index: ModelNames, limit: int = 3) -> list[str
     scored = process.extract(k, index.keys, scorer=fuzz.WRatio, limit=40)
     ranked = sorted(scored, key=lambda s: (-(s[1] + (8 if digits and re.sub(r"\D", "", s[0]) == digits else 0)),
                                             len(s[0])))
-    out: list[str] = []
-    for _, score, i in ranked:
-        label = index.labels[i]
-        if score >= 50 and label not in out:
-            out.append(label)
-        if len(out) == limit:
-            break
-    return out
+    return distinct_labels(ranked, index.labels, limit)

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.charts import chart_alt_text
-from bot.errors import UnknownNameError, WillItRunError
+from bot.errors import UnknownNameError, WillItRunError, validation_message
 from bot.format import VERDICT_WORDS
 from bot.sizing.devices import gb
 from bot.sizing.kv_cache import KV_CACHE_TYPES
@@ -28,7 +28,6 @@ from bot.web.problems import (
     Problem,
     error_problem,
     problem_response,
-    validation_message,
     validation_problem,
 )
 from bot.web.state import WebState

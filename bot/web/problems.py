@@ -6,7 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
-from bot.errors import InvalidRequestError, UnknownNameError, WillItRunError
+from bot.errors import InvalidRequestError, UnknownNameError, WillItRunError, validation_message
 
 MEDIA_TYPE = "application/problem+json"
 
@@ -47,11 +47,6 @@ def problem_type(slug: str) -> str:
 def problem_response(problem: Problem, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(problem.model_dump(exclude_none=True), status_code=problem.status, media_type=MEDIA_TYPE,
                         headers=headers)
-
-
-def validation_message(errors: list[dict]) -> str:
-    """pydantic's errors as one line, worded as `willitrun size` words them (bot/cli/commands/common.py)."""
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in errors)
 
 
 def validation_problem(errors: list[dict], instance: str | None = None) -> Problem:

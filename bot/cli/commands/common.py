@@ -10,7 +10,7 @@ from typing import TextIO
 
 from pydantic import BaseModel, ValidationError
 
-from bot.errors import UnknownNameError, WillItRunError
+from bot.errors import UnknownNameError, WillItRunError, validation_message
 from bot.text import escape_control
 
 log = logging.getLogger(__name__)
@@ -23,17 +23,13 @@ def error_json(exc: Exception) -> dict:
     return out
 
 
-def validation_message(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in exc.errors())
-
-
 def answer_json(handle: Callable[[str], BaseModel], line: str) -> str:
     """`handle(line)` as one JSON line; a line that fails becomes one JSON error object, so that a script reading
     the output line by line stays in step with its input, and the lines after a bad one are still answered."""
     try:
         return handle(line).model_dump_json()
     except ValidationError as exc:
-        return json.dumps({"error": validation_message(exc)})
+        return json.dumps({"error": validation_message(exc.errors())})
     except WillItRunError as exc:
         return json.dumps(error_json(exc))
     except (ValueError, ArithmeticError) as exc:   # a value no validator foresaw: this line's problem, not the run's

@@ -7,8 +7,9 @@ import sys
 
 from pydantic import ValidationError
 
-from bot.cli.commands.common import print_error, run_stdin, validation_message
+from bot.cli.commands.common import print_error, run_stdin
 from bot.core import Core
+from bot.errors import validation_message
 from bot.format import sizing_text
 from bot.sizing.schema import SizingRequest
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace, core: Core) -> int:
     try:
         request = size_request(args)
     except ValidationError as exc:
-        print_error(validation_message(exc))
+        print_error(validation_message(exc.errors()))
         return 2
     report = core.engine.size(request)
     if args.chart:
