@@ -6,6 +6,7 @@ import importlib.util
 import io
 import json
 import logging
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -400,6 +401,30 @@ def test_the_dockerfile_has_cuda_and_cpu_targets_a_non_root_user_and_a_healthche
     users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
     assert users and all(not u.startswith(("0", "root")) for u in users)
     assert text.count('CMD ["willitrun", "health", "--discord"]') == 2
+
+
+def test_the_dockerfile_pins_every_base_image_by_digest_and_installs_only_from_the_lock_files():
+    lines = (REPO_ROOT / "Dockerfile").read_text().splitlines()
+    args = {line.split()[1].split("=", 1)[0]: line.split("=", 1)[1] for line in lines
+            if line.startswith("ARG ") and "=" in line}
+    stages: set[str] = set()
+    for line in lines:
+        if not line.startswith("FROM "):
+            continue
+        image = line.split()[1]
+        if image.startswith("${"):
+            image = args[image[2:-1]]
+        assert image in stages or re.search(r"@sha256:[0-9a-f]{64}$", image), f"not pinned by digest: {line}"
+        if " AS " in line:
+            stages.add(line.split(" AS ")[1].strip())
+    # every pip install is the lock files with --require-hashes, or the project itself without its dependencies
+    instructions = re.sub(r"\\\n\s*", " ", "\n".join(line for line in lines if not line.lstrip().startswith("#")))
+    runs = [line[4:] for line in instructions.splitlines() if line.startswith("RUN ")]
+    installs = [part.strip() for run in runs for part in run.split("&&") if "pip install" in part]
+    assert len(installs) == 6, installs
+    for install in installs:
+        assert ("--require-hashes" in install and "-r requirements" in install) or \
+            install.endswith("pip install --no-deps -e ."), install
 
 
 def run_validate_deploy(*args: str) -> subprocess.CompletedProcess:
