@@ -102,10 +102,15 @@ def place(layout: WeightLayout, kv: list[int], compute: int, setup: Setup, exper
     """The placement with the most offloaded layers whose GPUs all fit (0 when no GPU is given or none fits)."""
     n = layout.n_layers
     sums = _Sums(layout, kv)
+    if setup.gpus:
+        # the common case, and all `choose` asks of each candidate card: everything fits, so nothing to search
+        full = _evaluate(n + 1, layout, sums, compute, setup, experts_in_ram)
+        if full.gpus_fit:
+            return full
     best = _evaluate(0, layout, sums, compute, setup, experts_in_ram)
     if not setup.gpus:
         return best
-    lo, hi = 0, n + 1
+    lo, hi = 0, n
     # more offloaded layers never need less GPU memory, so the largest that fits is found by bisection
     while lo < hi:
         mid = (lo + hi + 1) // 2
