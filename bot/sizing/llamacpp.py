@@ -15,6 +15,7 @@ from bot.sizing.compute_buffer import compute_buffer_bytes
 from bot.sizing.devices import Setup
 from bot.sizing.kv_cache import kv_bytes_per_layer, kv_cells, layer_cells
 from bot.sizing.placement import Placement, place, place_all
+from bot.sizing.quant_mix_ik import IK_FILE_TYPES
 from bot.sizing.schema import ModelInfo, SizingReport, SizingRequest
 from bot.sizing.speed import decode_speed, prompt_speed
 from bot.sizing.weights import SizedAt, SizedModel
@@ -133,8 +134,10 @@ def _verdict(p: Placement, setup: Setup, n_layers: int, experts_in_ram: bool) ->
 
 def _notes(req: SizingRequest, sized: SizedModel, context: int, outcome: _Outcome) -> list[str]:
     model, layout = sized.model, sized.layout
+    ik = sized.quant.name in IK_FILE_TYPES     # a type of the ik_llama.cpp fork, which mainline cannot load
     origin = (f"read from {req.gguf}'s tensors" if req.gguf else
-              f"{sized.quant.name} as llama.cpp's quantize lays it out, tensor by tensor")
+              f"{sized.quant.name} as {'ik_' if ik else ''}llama.cpp's quantize lays it out, tensor by tensor"
+              + ("; only ik_llama.cpp loads this type" if ik else ""))
     notes = [f"Weights: {origin} ({layout.file_bytes * 8 / (model.params_b * 1e9):.2f} bits per weight overall)."]
     if req.context is None:
         notes.append(f"Context assumed {context:,} tokens (give context to change it).")

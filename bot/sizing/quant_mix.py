@@ -8,6 +8,7 @@ download; checked against the sizes llama.cpp's quantize tool publishes for Llam
 from __future__ import annotations
 
 from bot.catalog.schema import FileType, Model
+from bot.sizing.quant_mix_ik import IK_FILE_TYPES, ik_tensor_type
 from bot.sizing.tensors import TensorSpec, is_quantized
 
 _IQ2_LIKE = {"IQ2_XXS", "IQ2_XS", "IQ1_S", "IQ2_S", "IQ2_M", "IQ1_M"}
@@ -47,6 +48,8 @@ def tensor_type(ft: FileType, t: TensorSpec, ctx: MixContext, i_attn_v: int, i_f
     name, base = ft.name, ft.default_type
     if not is_quantized(base):
         return base
+    if name in IK_FILE_TYPES:                  # ik_llama.cpp's own file types follow that fork's rules
+        return ik_tensor_type(name, t, ctx)
     new = base
     cat = t.category
     if name == "MXFP4_MOE":
