@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 
 from bot.calc import finetune, image, serve
-from bot.calc.schema import load_image_catalog
+from bot.calc.schema import Range, load_image_catalog
 from bot.catalog.load import load_catalog
 from bot.settings import Settings
 from bot.sizing.engine import SizingEngine
@@ -23,17 +23,25 @@ def _rows(name: str) -> list[dict]:
     return yaml.safe_load((EVAL / f"{name}_measurements.yaml").read_text(encoding="utf-8"))
 
 
+def _measured_bytes(row: dict) -> float:
+    return row["peak_gb"] * 1e9 if "peak_gb" in row else row["peak_gib"] * GIB
+
+
 def finetune_errors(catalog) -> list[tuple[float, bool, str]]:
     out = []
     for row in _rows("finetune"):
         r = finetune.estimate(finetune.FinetuneRequest(
             model=row["model"], method=row["method"], seq_len=row["seq_len"], batch_size=row["batch"],
-            lora_rank=row.get("rank", 16), gradient_checkpointing=row.get("checkpointing", True),
-            optimizer=row.get("optimizer")), catalog)
-        real = row["peak_gib"] * GIB
-        out.append((r.peak_bytes.mid / real - 1, r.peak_bytes.low <= real <= r.peak_bytes.high,
-                    f"{row['model']} {row['method']} s={row['seq_len']} b={row['batch']}: "
-                    f"{r.peak_bytes.low / GIB:.1f}-{r.peak_bytes.high / GIB:.1f} vs {row['peak_gib']} GiB"))
+            lora_rank=row.get("rank", 16), lora_targets=tuple(row.get("targets", finetune.ALL_TARGETS)),
+            gradient_checkpointing=row.get("checkpointing", True), optimizer=row.get("optimizer"),
+            recipe=row.get("recipe", "hf")), catalog)
+        peak = r.peak_bytes
+        if row.get("measure") == "allocated":    # torch's allocated bytes: no CUDA context
+            peak = Range(low=peak.low - r.parts.overhead.low, high=peak.high - r.parts.overhead.high)
+        real = _measured_bytes(row)
+        out.append((peak.mid / real - 1, peak.low <= real <= peak.high,
+                    f"{row['model']} {row['method']} s={row['seq_len']} b={row['batch']} ({row.get('measure')}): "
+                    f"{peak.low / GIB:.1f}-{peak.high / GIB:.1f} vs {real / GIB:.2f} GiB"))
     return out
 
 
@@ -41,12 +49,18 @@ def serve_errors(engine) -> list[tuple[float, bool, str]]:
     out = []
     for row in _rows("serve"):
         fields = {k: row[k] for k in ("model", "gpu", "gpus", "quant", "context", "gpu_memory_utilization",
-                                      "vllm_version", "cuda_graphs_in_budget", "total_gib") if k in row}
+                                      "vllm_version", "vllm_release", "cuda_graphs_in_budget", "enforce_eager",
+                                      "max_num_batched_tokens", "max_num_seqs", "kv_cache_dtype", "total_gib")
+                  if k in row}
         r = serve.estimate(serve.ServeRequest(**fields), engine)
-        real = row["kv_cache_tokens"]
+        if "kv_cache_gib" in row:     # a budget in GiB: the blocks it makes at the model's own bytes per token
+            block = 16 * r.kv_bytes_per_token
+            real = int(row["kv_cache_gib"] * GIB // block) * 16
+        else:
+            real = row["kv_cache_tokens"]
         err = r.kv_cache_tokens / real - 1
-        out.append((err, abs(err) <= 0.10, f"{row['model']} on {row.get('gpus', 1)}x {row['gpu']} M={row['context']}: "
-                                            f"{r.kv_cache_tokens:,} vs {real:,} tokens"))
+        out.append((err, abs(err) <= 0.10, f"{row['model']} on {row.get('gpus', 1)}x {row['gpu']} "
+                                            f"M={row.get('context')}: {r.kv_cache_tokens:,} vs {real:,} tokens"))
     return out
 
 
@@ -58,9 +72,12 @@ def image_errors(catalog, knowledge_dir) -> list[tuple[float, bool, str]]:
                                               text_encoder_precision=row.get("text_encoder_precision"),
                                               resolution=row.get("resolution")), models, catalog)
         real = row["peak_gib"] * GIB
-        out.append((r.peak_bytes.mid / real - 1, r.peak_bytes.low <= real <= r.peak_bytes.high,
+        peak = r.peak_bytes
+        if row.get("measure") == "reserved":     # torch's reserved bytes: no CUDA context
+            peak = Range(low=peak.low - image.CONTEXT_BYTES, high=peak.high - image.CONTEXT_BYTES)
+        out.append((peak.mid / real - 1, peak.low <= real <= peak.high,
                     f"{row['model']} {row['precision']} offload {row['offload']}: "
-                    f"{r.peak_bytes.low / GIB:.1f}-{r.peak_bytes.high / GIB:.1f} vs {row['peak_gib']} GiB"))
+                    f"{peak.low / GIB:.1f}-{peak.high / GIB:.1f} vs {row['peak_gib']} GiB"))
     return out
 
 

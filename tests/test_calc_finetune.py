@@ -13,9 +13,43 @@ def test_lora_rank_16_on_all_linears_of_llama_3_1_8b_is_41_9m_parameters(catalog
         == 32 * 1_310_720
 
 
-def test_qlora_base_of_llama_3_1_8b_is_about_5_7_gb(catalog):
-    r = estimate(FinetuneRequest("llama 3.1 8b", "qlora", seq_len=512), catalog)
+def test_qlora_base_of_llama_3_1_8b_is_about_5_7_gb_with_16_bit_embeddings(catalog):
+    r = estimate(FinetuneRequest("llama 3.1 8b", "qlora", seq_len=512, recipe="bf16-true"), catalog)
     assert 5.0 * GIB < r.parts.weights.low < 6.0 * GIB   # §3.4: 3.60 GB NF4 + 2.10 GB embeddings ≈ 5.7 GB
+
+
+def test_hf_qlora_adds_peft_fp32_upcast_and_the_autocast_copy_of_the_lm_head(catalog):
+    m = catalog.model("llama 3.1 8b")
+    hf = estimate(FinetuneRequest("llama 3.1 8b", "qlora", seq_len=512), catalog)
+    pure = estimate(FinetuneRequest("llama 3.1 8b", "qlora", seq_len=512, recipe="bf16-true"), catalog)
+    not_4bit = sum(t.n_elements for t in model_tensors(m) if t.category in ("token_embd", "output", "norm"))
+    # prepare_model_for_kbit_training: 16 -> 32 bits for what is not NF4; autocast keeps a bf16 LM head copy
+    assert hf.parts.weights.low - pure.parts.weights.low == pytest.approx(
+        2 * not_4bit + 2 * m.vocab_size * m.hidden_size, abs=2)
+
+
+def test_hf_logits_cost_12_to_16_bytes_per_logit(catalog):
+    m = catalog.model("llama 3.1 8b")
+    r = estimate(FinetuneRequest("llama 3.1 8b", "qlora", seq_len=4096), catalog)
+    assert (r.parts.logits.low, r.parts.logits.high) == (4096 * m.vocab_size * 12, 4096 * m.vocab_size * 16)
+
+
+def test_checkpointed_layer_recompute_is_not_added_to_the_logits_peak(catalog):
+    # 128k vocabulary: the logits outweigh one recomputed layer, so only the kept fp32 layer inputs remain
+    m = catalog.model("llama 3.1 8b")
+    r = estimate(FinetuneRequest("llama 3.1 8b", "qlora", seq_len=8192), catalog)
+    assert r.parts.activations.low == r.parts.activations.high == 8192 * m.layers * 4 * m.hidden_size
+
+
+def test_bf16_true_full_fine_tuning_is_8_bytes_per_parameter_with_adamw(catalog):
+    r = estimate(FinetuneRequest("tinyllama", "full", recipe="bf16-true"), catalog)
+    states = r.parts.weights.low + r.parts.gradients.low + r.parts.optimizer.low
+    assert states == pytest.approx(8 * r.trainable_params, rel=1e-6)
+
+
+def test_unknown_recipe_is_refused(catalog):
+    with pytest.raises(InvalidRequestError):
+        estimate(FinetuneRequest("llama 3.1 8b", recipe="deepspeed"), catalog)
 
 
 def test_methods_order_full_above_lora_above_qlora(catalog):

@@ -49,3 +49,39 @@ def test_video_frames_raise_the_peak(models, catalog):
 def test_stable_json_keys(models, catalog):
     data = estimate(ImageRequest("sdxl"), models, catalog).model_dump()
     assert {"model", "precision", "offload", "resolution", "peak_bytes", "verdict"} <= data.keys()
+
+
+def test_bitsandbytes_keeps_t5_ffn_output_in_fp32(models, catalog):
+    r = estimate(ImageRequest("flux dev", precision="nf4", text_encoder_precision="nf4"), models, catalog)
+    # T5-XXL 4.7B, of which the 1.007B "wo" weights stay fp32 (transformers `_keep_in_fp32_modules`)
+    assert r.parts["text_encoder_2"] == pytest.approx((4.7 - 1.007) * 1e9 * 0.5625 + 1.007e9 * 4, rel=1e-6)
+
+
+def test_small_clip_encoder_stays_16_bit_when_text_encoders_are_quantized(models, catalog):
+    r = estimate(ImageRequest("flux dev", precision="nf4", text_encoder_precision="nf4"), models, catalog)
+    assert r.parts["text_encoder"] == pytest.approx(0.123e9 * 2, rel=1e-6)
+
+
+def test_fp8_layerwise_casting_leaves_flux_modulation_linears_16_bit(models, catalog):
+    r = estimate(ImageRequest("flux dev", precision="fp8"), models, catalog)
+    assert r.parts["transformer"] == pytest.approx(11.9e9 + 3.247e9, rel=1e-6)
+
+
+def test_high_side_adds_denoising_and_decoding_phases_low_side_takes_the_larger(models, catalog):
+    r = estimate(ImageRequest("flux dev"), models, catalog)
+    weights = sum(v for k, v in r.parts.items() if k not in ("denoiser_activations", "vae_decode"))
+    assert r.peak_bytes.high == pytest.approx(weights + r.parts["denoiser_activations"] + r.parts["vae_decode"]
+                                              + 0.5 * GIB, rel=1e-6)
+    assert r.peak_bytes.low < weights + r.parts["vae_decode"]
+
+
+def test_kontext_packs_the_reference_image_into_the_sequence(models, catalog):
+    flux = estimate(ImageRequest("flux dev"), models, catalog).parts["denoiser_activations"]
+    kontext = estimate(ImageRequest("flux kontext"), models, catalog).parts["denoiser_activations"]
+    assert kontext / flux == pytest.approx((2 * 4096 + 512) / (4096 + 512), rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["flux kontext", "qwen image", "hidream", "hunyuanvideo"])
+def test_added_catalog_models_resolve_and_size(models, catalog, name):
+    r = estimate(ImageRequest(name), models, catalog)
+    assert r.peak_bytes.low > 10 * GIB

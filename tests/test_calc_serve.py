@@ -1,5 +1,6 @@
 """Serving capacity: vLLM's KV blocks, llama-server / Ollama slots, batched decode."""
-from bot.calc.serve import ServeRequest, estimate, kv_bytes_per_token_per_gpu
+from bot.calc.serve import ServeRequest, activation_peak, estimate, kv_bytes_per_token_per_gpu
+from bot.sizing.devices import GIB
 
 
 def test_llama_3_1_8b_kv_is_128_kib_per_token_and_halves_with_tp2(catalog):
@@ -36,3 +37,38 @@ def test_stable_json_keys(engine):
     data = estimate(ServeRequest("llama 3.1 8b", "rtx 4090"), engine).model_dump()
     assert {"model", "runtime", "gpus", "context", "kv_cache_tokens", "max_concurrent_sequences",
             "throughput_tokens_per_s"} <= data.keys()
+
+
+def test_profile_peak_reproduces_the_logged_activation_of_llama_3_1_8b_at_20000_tokens(catalog):
+    # vllm#10517 (0.6.4): peak_torch_memory 17.06 GiB minus 14.99 GiB of weights = 2.07 GiB
+    peak = activation_peak(catalog.model("llama 3.1 8b"), 20000, 256, 1)
+    assert abs(peak / GIB - 2.07) < 0.03
+
+
+def test_sampler_pass_sets_the_peak_when_few_tokens_are_batched(catalog):
+    m = catalog.model("qwen2.5-7b")
+    assert activation_peak(m, 2048, 256, 1) == 256 * m.vocab_size * 24
+
+
+def test_v0_long_context_profiles_a_chunked_batch(engine):
+    short = estimate(ServeRequest("llama 3.1 8b", "a100 80gb sxm", vllm_version="v0", context=32768), engine)
+    long = estimate(ServeRequest("llama 3.1 8b", "a100 80gb sxm", vllm_version="v0", context=32769), engine)
+    assert long.kv_cache_tokens > short.kv_cache_tokens      # 2048 batched tokens instead of 32768
+
+
+def test_cuda_graphs_are_outside_the_budget_unless_estimated(engine):
+    plain = estimate(ServeRequest("llama 3.1 8b", "h100 sxm"), engine)
+    estimated = estimate(ServeRequest("llama 3.1 8b", "h100 sxm", cuda_graphs_in_budget=True), engine)
+    eager = estimate(ServeRequest("llama 3.1 8b", "h100 sxm", cuda_graphs_in_budget=True, enforce_eager=True), engine)
+    assert estimated.kv_cache_tokens < plain.kv_cache_tokens == eager.kv_cache_tokens
+
+
+def test_releases_before_0_7_count_the_cuda_context_as_non_torch_memory(engine):
+    old = estimate(ServeRequest("llama 3.1 8b", "rtx 3090", vllm_version="v0", vllm_release="0.6.4"), engine)
+    new = estimate(ServeRequest("llama 3.1 8b", "rtx 3090", vllm_version="v0", vllm_release="0.7.2"), engine)
+    assert new.kv_cache_tokens > old.kv_cache_tokens
+
+
+def test_kv_cache_memory_bytes_replaces_the_profiled_budget(engine):
+    r = estimate(ServeRequest("qwen2.5-7b", "rtx 4080", kv_cache_memory_bytes=GIB // 2), engine)
+    assert r.kv_cache_tokens == 9360          # akiyax/kvcache-lab phase 3: 0.5 GiB = 9,360 tokens at 56 KiB/token

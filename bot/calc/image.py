@@ -9,10 +9,21 @@ under each offload mode, with the system RAM that offloading needs (../shared/re
   (largest block + activations); ComfyUI low-VRAM loads as many weights as fit, so it lies between the two.
 - Tokens (calculators.md §4.4): latent = pixels / vae_scale per side, tokens = latent / patch per side, video
   latent frames = 1 + (F - 1) / temporal_scale; classifier-free guidance batched in the SD pipelines doubles them.
-- Activations (derived, fused attention keeps no N x N matrix [flash]): the denoiser holds about 10 hidden-size
-  16-bit tensors per token at its peak (qkv 3, attention output 1, 4x MLP 4, residual and norm 2); the VAE decoder's
-  peak is at full resolution with 256 channels and 3 (low) to 6 (high) such 16-bit tensors live (input,
-  upsampled copy, convolution output; plus normalization copies and convolution workspace on the high side).
+- Activations (derived, fused attention keeps no N x N matrix [flash]): the denoiser holds 10 (low) to 20 (high)
+  hidden-size 16-bit tensors per token at its peak (qkv 3, attention output 1, 4x MLP up and activated 8, residual
+  and norm 2; the high side adds the single-stream concat of attention and MLP (5) and the fp32 rotary-embedding
+  temporaries of q and k (diffusers `apply_rotary_emb` computes in float)). The VAE decoder peaks at full resolution
+  on the 256-channel maps entering its last block: low, three 16-bit maps live (ResnetBlock2D input, GroupNorm
+  output, SiLU output: 6 bytes per channel-pixel); high, twice that, as cuDNN's default convolution algorithm can
+  take as much workspace again (pytorch/pytorch issue 13412: the default algorithm "uses twice as much memory").
+- Low and high also differ in how the phases add up: the allocated peak is the larger of the denoising and the
+  decoding phase; the caching allocator's reserved peak keeps the denoiser's freed blocks when the decoder asks for
+  larger ones (torch-cuda memory-management notes: freed blocks stay reserved and are reused only for requests
+  they fit), so the high side adds both. Measurements taken with torch.cuda.max_memory_reserved() sit near it.
+- What a quantizer leaves unquantized: bitsandbytes keeps transformers' `_keep_in_fp32_modules` in fp32 (T5's
+  FFN output "wo", huggingface/transformers models/t5/modeling_t5.py), and diffusers' FP8 layerwise casting skips
+  modules matching `_skip_layerwise_casting_patterns` (["pos_embed", "norm"] for FluxTransformer2DModel, which
+  matches the AdaLayerNorm modulation linears; diffusers models/transformers/transformer_flux.py), left 16-bit.
 """
 from __future__ import annotations
 
@@ -31,9 +42,13 @@ BYTES_PER_PARAM = {
 # from most to least faithful: the order the recommendation walks
 PRECISION_LADDER = ("bf16", "fp8", "q8_0", "q6_k", "q5_k", "nf4", "q4_k", "q4_0", "q3_k", "q2_k")
 OFFLOAD_MODES = ("none", "model", "comfyui-lowvram", "sequential")
-DENOISER_LIVE_TENSORS = 10
+DENOISER_LIVE_TENSORS = (10, 20)
 VAE_CHANNELS = 256
-VAE_LIVE = (3, 6)
+VAE_BYTES = (6, 12)                # per output pixel and channel, see the module docstring
+QUANTIZED_TE = ("nf4", "int8")     # bitsandbytes precisions: T5's "wo" stays fp32
+# encoders this small stay 16-bit when the text encoder is quantized (huggingface/diffusers
+# docs/source/en/quantization/bitsandbytes.md: CLIPTextModel and AutoencoderKL "are already small")
+SMALL_ENCODER_B = 1.0
 CONTEXT_BYTES = round(0.5 * GIB)   # CUDA context: Ollama's 457 MiB per GPU (ollama ml/device.go MinimumMemory), rounded
 TIGHT_MARGIN = 0.95
 
@@ -70,6 +85,15 @@ def _bytes(precision: str) -> float:
         raise InvalidRequestError(f"Unknown precision '{precision}'; use one of {known}.") from None
 
 
+def _component_bytes(c, p: str) -> float:
+    size = c.params_b * 1e9 * _bytes(p)
+    if c.role == "text_encoder" and p in QUANTIZED_TE and c.fp32_keep_b:
+        size += c.fp32_keep_b * 1e9 * (4 - _bytes(p))           # `_keep_in_fp32_modules` under bitsandbytes
+    if c.role == "denoiser" and p == "fp8" and c.fp8_skip_b:
+        size += c.fp8_skip_b * 1e9 * (2 - _bytes(p))            # layerwise casting skips the "norm" modules
+    return size
+
+
 def _weights(m: ImageModel, precision: str, te_precision: str | None) -> dict[str, tuple[float, float]]:
     """Bytes and largest-submodule bytes per component."""
     same = ("bf16", "fp16", "fp8", "nf4", "int8")
@@ -77,31 +101,44 @@ def _weights(m: ImageModel, precision: str, te_precision: str | None) -> dict[st
     out = {}
     for c in m.components:
         p = precision if c.role == "denoiser" else te if c.role == "text_encoder" else "bf16"
-        size = c.params_b * 1e9 * _bytes(p)
+        if c.role == "text_encoder" and c.params_b < SMALL_ENCODER_B:
+            p = "bf16"       # "CLIPTextModel and AutoencoderKL aren't quantized because they're already small"
+        size = _component_bytes(c, p)
         out[c.name] = (size, size / c.blocks)
     return out
 
 
-def _activations(m: ImageModel, width: int, height: int, frames: int) -> tuple[float, Range]:
+def _activations(m: ImageModel, width: int, height: int, frames: int) -> tuple[Range, Range]:
     lat_w, lat_h = width // m.vae_scale, height // m.vae_scale
     latent_frames = 1 + (frames - 1) // m.temporal_scale if m.kind == "video" else 1
-    tokens = (lat_w // m.patch) * (lat_h // m.patch) * latent_frames + m.text_tokens
-    denoiser = tokens * m.cfg_batch * m.hidden * 2 * DENOISER_LIVE_TENSORS
+    # an editing model's reference image is encoded and packed into the same sequence as the latents
+    # (diffusers FluxKontextPipeline: torch.cat([latents, image_latents], dim=1))
+    tokens = (lat_w // m.patch) * (lat_h // m.patch) * latent_frames * (1 + m.reference_images) + m.text_tokens
+    den = [tokens * m.cfg_batch * m.hidden * 2 * n for n in DENOISER_LIVE_TENSORS]
     pixels = width * height * (frames if m.kind == "video" else 1)
-    vae = Range(low=pixels * VAE_CHANNELS * 2 * VAE_LIVE[0], high=pixels * VAE_CHANNELS * 2 * VAE_LIVE[1])
-    return denoiser, vae
+    vae = [pixels * VAE_CHANNELS * b for b in VAE_BYTES]
+    return Range(low=den[0], high=den[1]), Range(low=vae[0], high=vae[1])
 
 
-def _peak(m: ImageModel, weights: dict[str, tuple[float, float]], act: float, vae: Range, offload: str) -> Range:
+def _peak(m: ImageModel, weights: dict[str, tuple[float, float]], act: Range, vae: Range, offload: str) -> Range:
     role = {c.name: c.role for c in m.components}
-    act_of = lambda name, r: (act if role[name] == "denoiser" else r if role[name] == "vae" else 0)  # noqa: E731
+
+    def phase(name: str, side: str) -> float:
+        a, v = getattr(act, side), getattr(vae, side)
+        if role[name] == "denoiser":
+            return a
+        if role[name] == "vae":          # high: the denoiser's cached blocks are still reserved
+            return v + (a if side == "high" else 0)
+        return 0
+
     if offload == "none":
         total = sum(w for w, _ in weights.values())
-        return Range(low=total + max(act, vae.low) + CONTEXT_BYTES, high=total + max(act, vae.high) + CONTEXT_BYTES)
-    model_off = Range(low=max(w + act_of(n, vae.low) for n, (w, _) in weights.items()) + CONTEXT_BYTES,
-                      high=max(w + act_of(n, vae.high) for n, (w, _) in weights.items()) + CONTEXT_BYTES)
-    seq = Range(low=max(b + act_of(n, vae.low) for n, (_, b) in weights.items()) + CONTEXT_BYTES,
-                high=max(b + act_of(n, vae.high) for n, (_, b) in weights.items()) + CONTEXT_BYTES)
+        return Range(low=total + max(act.low, vae.low) + CONTEXT_BYTES,
+                     high=total + act.high + vae.high + CONTEXT_BYTES)
+    model_off = Range(low=max(w + phase(n, "low") for n, (w, _) in weights.items()) + CONTEXT_BYTES,
+                      high=max(w + phase(n, "high") for n, (w, _) in weights.items()) + CONTEXT_BYTES)
+    seq = Range(low=max(b + phase(n, "low") for n, (_, b) in weights.items()) + CONTEXT_BYTES,
+                high=max(b + phase(n, "high") for n, (_, b) in weights.items()) + CONTEXT_BYTES)
     if offload == "model":
         return model_off
     if offload == "sequential":
@@ -151,7 +188,9 @@ def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageR
     pick = next((o for o in sorted(options, key=rank) if o.verdict == "fits"), None) if capacity else None
     notes = [
         f"{width}x{height}" + (f", {frames} frames" if m.kind == "video" else "") + f": denoiser activations "
-        f"{act / GIB:.2f} GiB, VAE decode {vae.low / GIB:.2f}-{vae.high / GIB:.2f} GiB (fused attention).",
+        f"{act.low / GIB:.2f}-{act.high / GIB:.2f} GiB, VAE decode {vae.low / GIB:.2f}-{vae.high / GIB:.2f} GiB "
+        "(fused attention). Low: the larger phase (allocated memory); high: both, as PyTorch's caching allocator "
+        "keeps them reserved. A CUDA context of 0.5 GiB is included.",
         "Quantized files keep some tensors (norms, embeddings) at higher precision: weights may be a little larger.",
         "Offload modes: model = one component at a time (diffusers enable_model_cpu_offload); sequential = one block "
         "at a time (very slow); ComfyUI low-VRAM lies between them.",
@@ -160,7 +199,7 @@ def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageR
         model=m.name, kind=m.kind, precision=req.precision, offload=req.offload, resolution=max(width, height),
         frames=frames, peak_bytes=peak,
         ram_bytes=0 if req.offload == "none" else round(sum(x for x, _ in weights.values())),
-        parts={k: round(v) for k, (v, _) in weights.items()} | {"denoiser_activations": round(act),
+        parts={k: round(v) for k, (v, _) in weights.items()} | {"denoiser_activations": round(act.high),
                                                                 "vae_decode": round(vae.high)},
         hardware=hardware, verdict=_verdict(peak, capacity), options=options,
         recommendation=(f"{pick.precision} with offload {pick.offload}" if pick else None), assumptions=notes)

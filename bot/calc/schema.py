@@ -38,6 +38,10 @@ class ImageComponent(_Strict):
     # blocks the component runs one after another (sequential offload holds one); 1 when not known
     blocks: int = Field(default=1, ge=1)
     source: str
+    # parameters transformers keeps unquantized in fp32 under bitsandbytes (`_keep_in_fp32_modules`, T5's "wo")
+    fp32_keep_b: float = Field(default=0, ge=0)
+    # parameters diffusers' FP8 layerwise casting leaves 16-bit (`_skip_layerwise_casting_patterns`)
+    fp8_skip_b: float = Field(default=0, ge=0)
 
 
 class ImageModel(_Strict):
@@ -53,6 +57,7 @@ class ImageModel(_Strict):
     hidden: int = Field(gt=0)                         # denoiser width (tokens x hidden = one activation)
     text_tokens: int = Field(default=0, ge=0)         # joint-attention text tokens (0: cross-attention)
     cfg_batch: int = Field(default=1, ge=1, le=2)     # 2 when the pipeline batches the unconditional pass
+    reference_images: int = Field(default=0, ge=0)   # input images whose latent tokens join the sequence (editing)
     default_resolution: int = Field(gt=0)
     default_frames: int = Field(default=1, ge=1)
     sources: list[str] = Field(min_length=1)

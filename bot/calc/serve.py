@@ -9,9 +9,11 @@ vLLM (../shared/reference/calculators.md §1, V1 unless `vllm_version="v0"`):
   `determine_available_memory`); vllm/v1/core/kv_cache_utils.py @001cabc1be16a59a70d720ed61a13b678c060a18
   (`get_num_blocks`, `get_max_concurrency_for_kv_cache_config`). KV heads per GPU = max(1, H_kv // TP)
   (vllm/config/model.py `get_num_kv_heads`); MLA latents are not divided.
-  The profiling peak scales with max_num_batched_tokens T_b (hidden states and MLP intermediate of T_b tokens)
-  plus the sampler's fp32 logits (calculators.md §1.5); V0 without chunked prefill profiles T_b = max(M, 2048)
-  (vllm/config.py of v0.6.x `SchedulerConfig.__post_init__`).
+  The profiling peak is the larger of the forward over max_num_batched_tokens T_b tokens and the sampler pass
+  with top-k/top-p over min(max_num_seqs, T_b) rows (calculators.md §1.5; `activation_peak`); V0 without
+  chunked prefill profiles T_b = max(M, 2048) (vllm/config.py of v0.6.x `SchedulerConfig.__post_init__`) and turns
+  chunked prefill on above 32K tokens. Non-torch memory and CUDA graphs follow the release (`non_torch_bytes`,
+  CUDA_GRAPH_BYTES): graphs are outside the budget unless VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1.
 llama-server / Ollama: the engine's llama.cpp sizing with `parallel` slots; KV cells = context x slots
   (calculators.md §1.7-1.8; bot/sizing/kv_cache.py).
 Throughput (calculators.md §2): t_step = max(t_mem, t_cmp) + t_fix with t_mem = (weights read + Σ KV read) /
@@ -39,12 +41,30 @@ SEQUENCES = (1, 4, 16, 64)
 BLOCK_SIZE = 16                      # CacheConfig.DEFAULT_BLOCK_SIZE (vllm/config/cache.py @002f10e0)
 DEFAULT_UTILIZATION = 0.9            # CacheConfig default in most releases people run (0.92 in the newest)
 DEFAULT_MAX_NUM_SEQS = 256           # SchedulerConfig default: sampler rows of the profiling run
-# CUDA/NCCL/cuBLAS memory outside torch during profiling: 0.03-0.35 GiB in the logs quoted in vLLM issues
-# #10517, #12330, #13061 and #13882 (https://github.com/vllm-project/vllm/issues/...); the middle is taken
-NON_TORCH_BYTES = round(0.2 * GIB)
-# CUDA graph memory, subtracted from the KV budget only since v0.21 (vLLM 0.27.1 log quoted in
-# https://github.com/gpustack/runner/pull/251); PR #21489 measured 0.65 GiB for gemma-3-4b
+# Memory outside torch that the budget subtracts (vllm/utils/mem_utils.py `memory_profiling`: the rise of CUDA-used
+# minus torch-reserved during profiling). Since v0.7 it is the increase over the start snapshot: 0.03-0.11 GiB on
+# one GPU ("non_torch_memory takes 0.03GiB" RTX 4060, vllm#13882; 0.06 RTX 4080, vLLM 0.26.0,
+# github.com/akiyax/kvcache-lab docs/phase1-baseline.md; 0.11 A100, github.com/ovg-project/kvcached/pull/448),
+# plus NCCL and custom all-reduce buffers under tensor parallelism
+# (0.25 GiB per GPU on 2x RTX 4090, vllm#13061; 0.20 on RTX 3090s, vllm#14447).
+NON_TORCH_BYTES = round(0.05 * GIB)
+NON_TORCH_TP_BYTES = round(0.2 * GIB)
+# Before v0.7 the profile measured CUDA-used memory from zero, so the CUDA context counted too:
+# "non_torch_memory=0.35GiB" on one RTX 3090 (vLLM 0.6.4 log, vllm#10517); v0.3-0.5 took total - free after the
+# profile run (vllm/worker/worker.py `profile_num_available_blocks`), the same context included.
+LEGACY_NON_TORCH_BYTES = round(0.35 * GIB)
+LEGACY_BEFORE = (0, 7)
+# CUDA graph memory is captured after the KV cache is allocated and is not in the budget by default:
+# "Available KV cache memory" = requested - weights - peak activation - non-torch in a vLLM 0.26.0 log (RTX 4080,
+# 14.39 - 5.29 - 1.04 - 0.06 = 8.0 GiB, graphs 0.48 GiB reported apart; github.com/akiyax/kvcache-lab
+# docs/phase1-baseline.md), as in gpu_worker.py @35d5cda (`determine_available_memory`). PR #30515 added an
+# estimate behind VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1; PR #21489 measured 0.65 GiB for gemma-3-4b.
 CUDA_GRAPH_BYTES = round(0.65 * GIB)
+# V0 turns chunked prefill on by itself above 32K tokens, and then batches 2048 tokens
+# (vllm/engine/arg_utils.py `_set_default_args_v0`; vllm/config.py `SchedulerConfig`, v0.6-0.10)
+V0_LONG_CONTEXT = 32768
+V0_CHUNKED_BATCH = 2048
+SAMPLER_BYTES = 24                   # per logit element in the profiling sampler pass, see activation_peak
 # Ollama's default parallel requests (docs/faq.md: OLLAMA_NUM_PARALLEL default 1); llama-server -np auto = 4
 DEFAULT_SLOTS = {"ollama": 1, "llama-server": 4, "vllm": 1}
 
@@ -63,11 +83,13 @@ class ServeRequest:
     max_num_batched_tokens: int | None = None
     max_num_seqs: int = DEFAULT_MAX_NUM_SEQS
     vllm_version: Literal["v0", "v1"] = "v1"
-    cuda_graphs_in_budget: bool = True         # vLLM >= 0.21 subtracts a CUDA-graph estimate
+    cuda_graphs_in_budget: bool = False        # VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 subtracts an estimate
     enforce_eager: bool = False
     total_gib: float | None = None             # memory CUDA reports (nvidia-smi total), when known
     parallel: int | None = None                # llama-server -np / OLLAMA_NUM_PARALLEL
     prompt_tokens: int = 1024
+    vllm_release: str | None = None            # e.g. "0.6.4": picks the memory accounting of that release
+    kv_cache_memory_bytes: int | None = None   # --kv-cache-memory-bytes: replaces the profiled budget
 
 
 def kv_bytes_per_token_per_gpu(model: Model, tp: int, dtype_bytes: float) -> float:
@@ -86,21 +108,46 @@ def default_batched_tokens(req: ServeRequest, context: int, total_bytes: int, gp
     if req.max_num_batched_tokens:
         return req.max_num_batched_tokens
     if req.vllm_version == "v0":
+        if context > V0_LONG_CONTEXT and _release(req) >= (0, 6):
+            return V0_CHUNKED_BATCH
         return max(context, 2048)                           # v0 SchedulerConfig without chunked prefill
     # V1 API server: 8192 on GPUs with >= 70 GiB that are not A100, else 2048 (vllm/engine/arg_utils.py EngineArgs)
     return 8192 if total_bytes >= 70 * GIB and "A100" not in gpu_name else 2048
 
 
+def _release(req: ServeRequest) -> tuple[int, int]:
+    """(major, minor) of the vLLM release; an unnamed release is taken as current."""
+    if not req.vllm_release:
+        return (99, 0)
+    try:
+        major, minor = req.vllm_release.split(".")[:2]
+        return int(major), int(minor)
+    except ValueError:
+        raise InvalidRequestError(f"vllm_release must look like 0.6.4, not '{req.vllm_release}'.") from None
+
+
+def non_torch_bytes(req: ServeRequest) -> int:
+    if _release(req) < LEGACY_BEFORE:
+        return LEGACY_NON_TORCH_BYTES
+    return NON_TORCH_BYTES + (NON_TORCH_TP_BYTES if req.gpus > 1 else 0)
+
+
 def activation_peak(model: Model, tokens: int, rows: int, tp: int) -> int:
-    """Profiling peak of one forward over `tokens` tokens (calculators.md §1.5): the MLP's gate, up and activated
-    intermediate of every token (split by TP) with the residual and normed hidden states, plus the sampler's fp32
-    logits and probabilities for `rows` sequences (derived)."""
+    """Profiling peak (calculators.md §1.5): the larger of the forward over `tokens` tokens and the sampler pass
+    over `rows` sequences, which run one after the other.
+    Forward, at the MLP: residual, normed input, gate-up output (2f, split by TP), activated product (f) and the
+    down projection's output being written (h), 16-bit each (derived). It reproduces the 0.6.4 logs of
+    vllm#10517 (Llama 3.1 8B: "peak_torch_memory" minus weights = 2.07 GiB at 20,000 tokens, 2.99 GiB at 29,000).
+    Sampler: the profile samples with top-k and top-p on (V1 vllm/v1/worker/gpu_model_runner.py
+    `_dummy_sampler_run`: top_p 0.9, top_k vocab-1; V0 `profile_run`: SamplingParams(top_p=0.99, top_k=vocab-1)),
+    so the PyTorch sampler sorts the fp32 logits (vllm/v1/sample/ops/topk_topp_sampler.py `apply_top_k_top_p`):
+    logits 4 + sorted values 4 + int64 indices 8 + softmax 4 + cumsum 4 bytes per element."""
     h = model.hidden_size
     moe = model.moe
     f = moe.expert_ffn * (moe.active + moe.shared) if moe else (model.intermediate_size or 4 * h)
-    hidden = tokens * 2 * (3 * f / tp + 2 * h)
-    logits = rows * model.vocab_size * 4 * 2
-    return round(hidden + logits)
+    forward = tokens * 2 * (3 * f / tp + 3 * h)
+    sampler = rows * model.vocab_size * SAMPLER_BYTES
+    return round(max(forward, sampler))
 
 
 def weights_touched(layout, batch: int, model: Model) -> float:
@@ -173,7 +220,10 @@ def _vllm(req: ServeRequest, engine: SizingEngine, model: Model, gpu, context: i
     act = activation_peak(model, t_b, min(req.max_num_seqs, t_b), tp)
     in_budget = req.cuda_graphs_in_budget and req.vllm_version == "v1" and not req.enforce_eager
     graphs = CUDA_GRAPH_BYTES if in_budget else 0
-    budget = requested - weights - act - NON_TORCH_BYTES - graphs
+    non_torch = non_torch_bytes(req)
+    budget = requested - weights - act - non_torch - graphs
+    if req.kv_cache_memory_bytes:
+        budget = req.kv_cache_memory_bytes
     blocks = max(0, math.floor(budget / (req.block_size * kv_tok))) if kv_tok else 0
     tokens = blocks * req.block_size
     concurrency = blocks / math.ceil(context / req.block_size)
@@ -185,8 +235,11 @@ def _vllm(req: ServeRequest, engine: SizingEngine, model: Model, gpu, context: i
     notes = [
         f"vLLM {req.vllm_version.upper()}: {req.gpu_memory_utilization:.0%} of {total / GIB:.1f} GiB per GPU, minus "
         f"weights {weights / GIB:.2f} GiB, profiling peak {act / GIB:.2f} GiB ({t_b:,} batched tokens), "
-        f"non-torch {NON_TORCH_BYTES / GIB:.2f} GiB" + (f", CUDA graphs {graphs / GIB:.2f} GiB" if graphs else "")
-        + f" = {max(budget, 0) / GIB:.2f} GiB of KV cache per GPU.",
+        f"non-torch {non_torch / GIB:.2f} GiB" + (f", CUDA graphs {graphs / GIB:.2f} GiB" if graphs else "")
+        + f" = {max(budget, 0) / GIB:.2f} GiB of KV cache per GPU"
+        + (" (set by kv_cache_memory_bytes)." if req.kv_cache_memory_bytes else ".")
+        + ("" if graphs else " CUDA graphs are captured after the KV cache, in the headroom left by the "
+           "utilization fraction (0.5-2 GiB)."),
         f"KV: {kv_tok / 1024:.0f} KiB per token per GPU ({'fp8' if dtype_bytes == 1 else '16-bit'}), "
         f"blocks of {req.block_size} tokens.",
         "Every layer is counted as full attention (sliding-window savings of the hybrid allocator not modelled).",
