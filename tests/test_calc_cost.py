@@ -32,7 +32,7 @@ def test_custom_api_price_is_compared(engine, prices):
 
 def test_hardware_without_a_price_asks_for_one(engine, prices):
     with pytest.raises(InvalidRequestError):
-        estimate(CostRequest("llama 3.1 8b", "rtx 3060"), engine, prices)
+        estimate(CostRequest("llama 3.1 8b", "gtx 1080"), engine, prices)
 
 
 def test_stable_json_keys(engine, prices):
