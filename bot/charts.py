@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
+from bot.answer.results import Comparison, WhatCanIRun
 from bot.errors import InvalidRequestError
 from bot.format import VERDICT_WORDS
 from bot.sizing.choose import full_offload_devices
@@ -299,3 +300,166 @@ def build_context_figure(engine: SizingEngine, request: SizingRequest) -> Figure
 def context_chart(engine: SizingEngine, request: SizingRequest) -> bytes:
     """The context chart as PNG bytes."""
     return _png(build_context_figure(engine, request))
+
+
+# -- what runs well on some hardware ------------------------------------------------------------------------------
+SPEED_LOW = "#0072B2"       # the engine's low estimate (context full)
+SPEED_HIGH = "#9ecae1"      # up to its high estimate (short context), lighter
+MIN_SPEED = 10              # what_can_i_run lists only models at least this fast by the low estimate
+SIDE_COLOURS = ("#0072B2", "#E69F00", "#009E73")    # Okabe-Ito, one per side of a comparison
+
+
+def _setup_name(name: str, count: int) -> str:
+    short = re.sub(r" \([^)]*\)", "", _without_vendor(name))
+    return f"{count}x {short}" if count > 1 else short
+
+
+def _option_label(name: str, quant: str) -> str:
+    label = f"{name} {quant}"
+    return label if len(label) <= MAX_LABEL + 6 else label[:MAX_LABEL + 5] + "…"
+
+
+def build_options_figure(w: WhatCanIRun) -> Figure:
+    """The ranked options of `what_can_i_run`, best on top: memory used against the hardware's memory (left, a red
+    line at the memory), decode speed from the low to the high estimate (right, a dashed line at 10 tokens/s).
+    Bars carry gid 'memory:i', 'speed:i' (low) and 'speed-range:i' (low to high)."""
+    options = w.options
+    fig = _new_figure()
+    mem_ax, speed_ax = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1, 1]})
+    rows = list(range(len(options)))[::-1]
+    capacity = w.hardware.memory_gb * w.hardware.count
+    label_size = 12 if len(options) <= 6 else 10
+    for ax in (mem_ax, speed_ax):
+        _style(ax)
+        ax.grid(axis="x", color=TRACK, linewidth=0.8)
+        ax.set_axisbelow(True)
+    for i, (o, y) in enumerate(zip(options, rows)):
+        used = o.total_bytes / GIB
+        mem_ax.barh(y, used, height=0.6, color=PARTS[0][2], gid=f"memory:{i}")
+        mem_ax.text(used + capacity * 0.02, y, f"{used:.1f}", va="center", fontsize=label_size - 1, color=TEXT)
+        low, high = o.decode_tokens_per_s.low, o.decode_tokens_per_s.high
+        speed_ax.barh(y, low, height=0.6, color=SPEED_LOW, gid=f"speed:{i}")
+        speed_ax.barh(y, high - low, left=low, height=0.6, color=SPEED_HIGH, gid=f"speed-range:{i}")
+        speed_ax.text(high * 1.02, y, f"{low:.0f}–{high:.0f}", va="center", fontsize=label_size - 1, color=TEXT)
+    mem_ax.axvline(capacity, color=LIMIT, linewidth=2.5, gid="capacity")
+    mem_ax.set_xlim(0, capacity * 1.25)
+    speed_ax.axvline(MIN_SPEED, color=MUTED, linewidth=1.5, linestyle="--", gid="min-speed")
+    top = max([o.decode_tokens_per_s.high for o in options] or [MIN_SPEED])
+    speed_ax.set_xlim(0, top * 1.3)
+    mem_ax.set_yticks(rows, [_option_label(o.model.name, o.quant) for o in options], fontsize=label_size)
+    mem_ax.set_xlabel(f"memory used (GB) of {capacity:g} GB", fontsize=12, color=TEXT)
+    speed_ax.set_xlabel("decode tokens/s (low–high)", fontsize=12, color=TEXT)
+    if not options:
+        mem_ax.text(capacity / 2, 0, "nothing runs well here", ha="center", va="center", color=LIMIT, fontsize=13)
+    setup = _setup_name(w.hardware.name, w.hardware.count)
+    fig.suptitle(f"What runs well on {setup}", fontsize=16, fontweight="bold", color=TEXT)
+    mem_ax.set_title(f"{w.context:,} tokens · use: {w.use}", fontsize=13, color=TEXT, pad=10, loc="left")
+    return fig
+
+
+def options_chart(w: WhatCanIRun) -> bytes:
+    return _png(build_options_figure(w))
+
+
+def options_alt_text(w: WhatCanIRun) -> str:
+    """The ranked options with their memory and speed, as one sentence for screen readers."""
+    setup = _setup_name(w.hardware.name, w.hardware.count)
+    if not w.options:
+        return f"No catalog model runs well on {setup} at {w.context:,} tokens."
+    items = "; ".join(f"{i}. {o.model.name} {o.quant}: {gb(o.total_bytes)}, {o.decode_tokens_per_s.low:.0f}–"
+                      f"{o.decode_tokens_per_s.high:.0f} tokens/s" for i, o in enumerate(w.options, start=1))
+    return (f"Models that run well on {setup} ({w.hardware.memory_gb * w.hardware.count:g} GB) at "
+            f"{w.context:,} tokens for {w.use}, memory used and decode speed: {items}.")
+
+
+# -- setups side by side ------------------------------------------------------------------------------------------
+def _side_names(c: Comparison) -> list[str]:
+    return [_setup_name(s.hardware.name, s.count) for s in c.sides]
+
+
+def build_compare_figure(c: Comparison) -> Figure:
+    """Grouped bars, one colour per side: memory (GB, all cards together), memory bandwidth (GB/s, of one card) and
+    each model's decode speed (the engine's low estimate; a model that does not run entirely there gets no bar and
+    the words 'no fit'). Bars carry gid 'memory:s', 'bandwidth:s' and 'speed:m:s'."""
+    names = _side_names(c)
+    fig = _new_figure()
+    mem_ax, bw_ax, speed_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 2]})
+    width = 0.8 / len(c.sides)
+    for ax in (mem_ax, bw_ax, speed_ax):
+        _style(ax)
+        ax.tick_params(labelsize=10)
+        ax.grid(axis="y", color=TRACK, linewidth=0.8)
+        ax.set_axisbelow(True)
+    for s, side in enumerate(c.sides):
+        colour = SIDE_COLOURS[s % len(SIDE_COLOURS)]
+        x = (s - (len(c.sides) - 1) / 2) * width
+        mem_ax.bar(x, side.memory_gb, width=width, color=colour, gid=f"memory:{s}", label=names[s])
+        mem_ax.text(x, side.memory_gb, f"{side.memory_gb:g}", ha="center", va="bottom", fontsize=10, color=TEXT)
+        bw_ax.bar(x, side.bandwidth_gbs, width=width, color=colour, gid=f"bandwidth:{s}")
+        bw_ax.text(x, side.bandwidth_gbs, f"{side.bandwidth_gbs:g}", ha="center", va="bottom", fontsize=10,
+                   color=TEXT)
+        for m, row in enumerate(c.rows):
+            speed = row.decode_tokens_per_s[s]
+            runs = row.verdicts[s] in ("fits", "cpu_only") and speed is not None
+            height = speed.low if runs else 0.0
+            speed_ax.bar(m + x, height, width=width, color=colour, gid=f"speed:{m}:{s}")
+            speed_ax.text(m + x, height, f"{height:.0f}" if runs else "no fit", ha="center", va="bottom",
+                          fontsize=9, color=TEXT if runs else LIMIT, rotation=0 if runs else 90)
+    for ax, title in ((mem_ax, "memory (GB)"), (bw_ax, "bandwidth (GB/s)")):
+        ax.set_xticks([])
+        ax.set_title(title, fontsize=12, color=TEXT)
+        ax.margins(y=0.15)
+    # two short lines a model: three names side by side must not run into each other at 800 px
+    labels = [f"{_short_model(r.model.name)}\n{r.quant}" for r in c.rows]
+    speed_ax.set_xticks(range(len(c.rows)), labels, fontsize=9)
+    speed_ax.set_title("decode tokens/s (low estimate)", fontsize=12, color=TEXT)
+    speed_ax.margins(y=0.2)
+    fig.legend(loc="outside lower center", ncol=len(c.sides), fontsize=12, frameon=False, labelcolor=TEXT)
+    fig.suptitle(" vs ".join(names), fontsize=16, fontweight="bold", color=TEXT)
+    return fig
+
+
+def _short_model(name: str, width: int = 14) -> str:
+    name = re.sub(r" \([^)]*\)", "", name)
+    return name if len(name) <= width else name[:width - 1] + "…"
+
+
+def compare_chart(c: Comparison) -> bytes:
+    return _png(build_compare_figure(c))
+
+
+def compare_alt_text(c: Comparison) -> str:
+    """What the grouped bars show, side by side, as one sentence."""
+    names = _side_names(c)
+    memory = ", ".join(f"{n} {s.memory_gb:g} GB" for n, s in zip(names, c.sides))
+    bandwidth = ", ".join(f"{n} {s.bandwidth_gbs:g} GB/s" for n, s in zip(names, c.sides))
+    speeds = []
+    for row in c.rows:
+        cells = [f"{n} {sp.low:.0f} tokens/s" if v in ("fits", "cpu_only") and sp is not None else f"{n} no fit"
+                 for n, v, sp in zip(names, row.verdicts, row.decode_tokens_per_s)]
+        speeds.append(f"{row.model.name} {row.quant}: " + ", ".join(cells))
+    return (f"{' vs '.join(names)}: memory {memory}; bandwidth {bandwidth}; decode speed, low estimate, "
+            + "; ".join(speeds) + ".")
+
+
+# -- the chart of an answer, whatever its kind ----------------------------------------------------------------------
+ChartSubject = SizingReport | WhatCanIRun | Comparison
+
+
+def answer_chart(subject: ChartSubject) -> bytes:
+    """The PNG that goes with an answer: options for what_can_i_run, grouped bars for compare, the memory
+    breakdown for a sizing report."""
+    if isinstance(subject, WhatCanIRun):
+        return options_chart(subject)
+    if isinstance(subject, Comparison):
+        return compare_chart(subject)
+    return memory_breakdown_chart(subject)
+
+
+def answer_chart_alt(subject: ChartSubject) -> str:
+    if isinstance(subject, WhatCanIRun):
+        return options_alt_text(subject)
+    if isinstance(subject, Comparison):
+        return compare_alt_text(subject)
+    return chart_alt_text(subject)
+

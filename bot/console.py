@@ -19,8 +19,9 @@ HELP = """Commands:
   size MODEL --gpu GPU [--gpus N] [--quant Q] [--context N] [--ram GB]   size a model on hardware
   kb NAME                                                                show a knowledge entry
   help | quit
-Anything else is a question, answered as the Discord bot would answer a mention (a short follow-up such as
-"what about 32k context?" builds on the previous sizing question)."""
+Anything else is a question, answered as the Discord bot would answer a mention: sizing, what can I run, compare,
+fine-tuning, serving, image models, cost. A short follow-up ("what about 32k context?", "and with 2 of them?",
+"and with lora?") re-runs the previous question with that one thing changed."""
 POST_DIVIDER = "-" * 40
 
 
@@ -44,7 +45,7 @@ def _size_parser() -> argparse.ArgumentParser:
 
 def run_console(core: Core, stdin: TextIO, stdout: TextIO) -> int:
     parser = _size_parser()
-    previous = None           # the last sizing question, for follow-ups
+    previous = None           # the last computed question's fields (they name its kind), for follow-ups
     interactive = stdin.isatty()
     print("willitrun console (no DISCORD_TOKEN set). " + HELP, file=stdout)
     while True:

@@ -1,19 +1,31 @@
-"""Charts of sizing answers: they render headless from real engine reports, and what they draw is the report."""
+"""Charts of sizing, what_can_i_run and compare answers: they render headless from real engine results, and what they
+draw is the result."""
 import struct
 
 import pytest
+from fake_discord import FakeDiscord
+from test_discord_e2e import answer_to, run, running
 
+from bot.answer.pipeline import answer as answer_of
 from bot.charts import (
+    answer_chart,
+    answer_chart_alt,
     build_breakdown_figure,
+    build_compare_figure,
     build_context_figure,
+    build_options_figure,
     chart_alt_text,
     context_chart,
     context_curve,
     memory_breakdown_chart,
 )
 from bot.cli.commands.charts import write_chart
+from bot.discord.render import CHART_NAME, chart_report, render_answer
 from bot.errors import InvalidRequestError
 from bot.format import VERDICT_WORDS
+from bot.kinds.compare import compare
+from bot.kinds.what_can_i_run import what_can_i_run
+from bot.routing.schema import CompareSide, GpuRef, SizingFields
 from bot.sizing.schema import SizingRequest
 
 GIB = 2**30
@@ -138,3 +150,118 @@ def test_write_chart_writes_the_breakdown_and_with_the_request_the_context_chart
     written = write_chart(report, tmp_path / "out.png", engine=engine, request=ONE_CARD)
     assert written == [tmp_path / "out.png", tmp_path / "out-context.png"]
     assert all(png_size(p.read_bytes()) == (800, 450) for p in written)
+
+
+# ---------------------------------------------------------------- what runs well, and setups side by side
+@pytest.fixture(scope="module")
+def options(core):
+    return what_can_i_run(core, SizingFields(gpu=GpuRef(id="rtx-3060-12gb", memory_gb=None)), "coding")
+
+
+@pytest.fixture(scope="module")
+def sides(core):
+    return compare(core, [CompareSide(id="rtx-3090", count=2), CompareSide(id="rtx-4060-ti-16gb")], SizingFields(),
+                   None)
+
+
+def test_options_chart_renders_an_800_by_450_png(options):
+    assert png_size(answer_chart(options)) == (800, 450)
+
+
+def test_options_chart_bars_are_each_options_memory_and_speed_range(options):
+    patches = patches_by_gid(build_options_figure(options))
+    assert options.options
+    for i, o in enumerate(options.options):
+        assert patches[f"memory:{i}"].get_width() == pytest.approx(o.total_bytes / GIB)
+        low, high = o.decode_tokens_per_s.low, o.decode_tokens_per_s.high
+        assert patches[f"speed:{i}"].get_width() == pytest.approx(low)
+        assert patches[f"speed-range:{i}"].get_x() == pytest.approx(low)
+        assert patches[f"speed-range:{i}"].get_width() == pytest.approx(high - low)
+
+
+def test_options_chart_marks_the_hardwares_memory_and_the_speed_floor(options):
+    lines = artists_by_gid(build_options_figure(options))
+    assert list(lines["capacity"].get_xdata()) == [options.hardware.memory_gb] * 2
+    assert list(lines["min-speed"].get_xdata()) == [10, 10]
+
+
+def test_options_alt_text_names_every_option_with_its_memory_and_speed(options):
+    text = answer_chart_alt(options)
+    for o in options.options:
+        assert f"{o.model.name} {o.quant}: {o.total_bytes / GIB:.1f} GB, {o.decode_tokens_per_s.low:.0f}–" \
+               f"{o.decode_tokens_per_s.high:.0f} tokens/s" in text
+    assert "coding" in text and f"{options.context:,} tokens" in text
+
+
+def test_compare_chart_renders_an_800_by_450_png(sides):
+    assert png_size(answer_chart(sides)) == (800, 450)
+
+
+def test_compare_bars_are_each_sides_memory_bandwidth_and_speed_per_model(sides):
+    patches = patches_by_gid(build_compare_figure(sides))
+    for s, side in enumerate(sides.sides):
+        assert patches[f"memory:{s}"].get_height() == pytest.approx(side.memory_gb)
+        assert patches[f"bandwidth:{s}"].get_height() == pytest.approx(side.bandwidth_gbs)
+        for m, row in enumerate(sides.rows):
+            runs = row.verdicts[s] in ("fits", "cpu_only")
+            want = row.decode_tokens_per_s[s].low if runs else 0.0
+            assert patches[f"speed:{m}:{s}"].get_height() == pytest.approx(want)
+
+
+def test_compare_chart_says_no_fit_where_a_model_does_not_run_entirely(sides):
+    fig = build_compare_figure(sides)
+    misses = sum(v not in ("fits", "cpu_only") for row in sides.rows for v in row.verdicts)
+    assert misses > 0      # Llama 3.3 70B does not run entirely on a 16 GB card
+    assert sum(t.get_text() == "no fit" for ax in fig.axes for t in ax.texts) == misses
+
+
+def test_compare_alt_text_gives_each_sides_numbers(sides):
+    text = answer_chart_alt(sides)
+    assert "2x RTX 3090 48 GB" in text and "RTX 4060 Ti 16GB 16 GB" in text
+    for side in sides.sides:
+        assert f"{side.bandwidth_gbs:g} GB/s" in text
+    for row in sides.rows:
+        assert f"{row.model.name} {row.quant}:" in text
+
+
+def test_a_sizing_report_still_gets_its_memory_breakdown(engine):
+    report = engine.size(FITS)
+    assert answer_chart(report) == memory_breakdown_chart(report)
+    assert answer_chart_alt(report) == chart_alt_text(report)
+
+
+# ---------------------------------------------------------------- in Discord
+def test_what_can_i_run_and_compare_answers_carry_their_chart_in_their_embed(core):
+    for question, kind in (("what can i run on a 3060 12gb for coding?", "what_can_i_run"),
+                           ("2x 3090 vs 4060 ti 16gb for llms?", "compare")):
+        answer = answer_of(core, question)
+        assert answer.kind == kind
+        subject = chart_report(answer)
+        assert subject is getattr(answer, kind)
+        post = render_answer(answer, answer_chart(subject), answer_chart_alt(subject))[0]
+        assert post.embeds[0]["image"] == {"url": f"attachment://{CHART_NAME}"}
+        assert png_size(post.chart) == (800, 450) and post.chart_alt == answer_chart_alt(subject)
+
+
+def test_a_what_can_i_run_answer_in_discord_attaches_its_chart_with_alt_text(core, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path):
+            question = await fake.user_message("what can i run on a 3060 12gb for coding?", mention_bot=True)
+            answer = await answer_to(fake, question)
+            (chart,) = answer["attachments"]
+            assert chart["filename"] == CHART_NAME
+            assert answer["embeds"][0]["image"]["url"] == f"attachment://{CHART_NAME}"
+
+    run(scenario, timeout=60)
+
+
+def test_the_compare_command_answers_with_its_grouped_bars(core, tmp_path):
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path):
+            interaction = await fake.slash("compare", {"gpu_a": "2x 3090", "gpu_b": "4060 ti 16gb"})
+            await interaction.wait_done()
+            message = interaction.original or interaction.followups[0]
+            assert [a["filename"] for a in message["attachments"]] == [CHART_NAME]
+            assert message["embeds"][0]["image"]["url"] == f"attachment://{CHART_NAME}"
+
+    run(scenario, timeout=60)

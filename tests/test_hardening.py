@@ -54,6 +54,16 @@ ADVERSARIAL = {
     "not found": _repeat("not found "),
     "file lines": _repeat('file "'),
     "pasted log": LOG[:N],
+    # numbers: money, prices per kWh or per million tokens, sequence lengths (bot.routing.calc_fields)
+    "digits": "1" * N,
+    "dotted digits": _repeat("1."),
+    "dollar amounts": _repeat("$1"),
+    "digit groups": _repeat("1,"),
+    "digits and spaces": _repeat("1 "),
+    "sizes": _repeat("1x"),
+    # every marker the log reader (bot.logs) looks for, on every line: the router reads pasted logs first
+    "log markers": _repeat('offloaded 1/2 layers to GPU buffer size = 1 MiB n_ctx = 5 Device 0: x, VMM: y | 1MiB / '
+                           '3MiB GPU[0] msg="x" level=INFO --model m -c 9\n'),
 }
 
 

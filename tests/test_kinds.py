@@ -72,10 +72,7 @@ def test_a_comparison_sizes_each_model_on_each_side_with_the_engine(core):
     ("when is llama 5 coming out", "news"),
     ("can i use llama commercially in my company or is it research only", "licensing"),
     ("how much is a 3090 now on ebay", "prices"),
-    ("how much vram to qlora llama 3 8b", "finetune"),
-    ("how many concurrent users can vllm serve with llama 3.1 70b on an a100?", "serve"),
-    ("will flux dev run on 12gb", "image"),
-    ("is running locally cheaper than the openai api?", "cost"),
+    ("is qwen3 32b smarter than llama 3.3 70b?", "opinion"),
 ])
 def test_recognized_questions_the_bot_cannot_answer_get_one_honest_refusal(core, question, asked):
     result = answer(core, question)

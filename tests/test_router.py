@@ -167,8 +167,8 @@ def test_contexts_become_token_counts(router, phrase, tokens):
 def test_money_is_not_a_context(router):
     route = router.route("what gpu do i need for llama 3.1 8b, $2k budget?")
     assert route.sizing.context is None
-    # a budget makes it a cost question, which this build declines rather than answer as sizing
-    assert (route.kind, route.asked) == ("unsupported", "cost")
+    # a budget makes it a cost question (setups ranked by price per speed), not sizing
+    assert route.kind == "cost" and route.sizing.calc.budget_usd == 2000
 
 
 @pytest.mark.parametrize("phrase, ram", [("32gb ram", 32), ("64 gigs of ram", 64), ("ram: 48gb", 48)])

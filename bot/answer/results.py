@@ -67,3 +67,29 @@ class Comparison(BaseModel):
     rows: list[CompareRow]
     summary: list[str]            # where each side wins, computed from the rows
     assumptions: list[str] = []
+
+
+class BudgetOption(BaseModel):
+    """A priced setup that runs the model entirely in GPU or unified memory, with what its speed costs."""
+    hardware: HardwareRef
+    price_usd: float              # all devices together
+    price_note: str               # which price (typical used or launch MSRP), its date and source
+    quant: str
+    verdict: Verdict
+    decode_tokens_per_s: Range
+    usd_per_token_per_s: float    # price / the middle of the engine's decode range
+
+
+class BudgetRow(BaseModel):
+    model: ModelRef
+    context: int
+    options: list[BudgetOption]   # within the budget, cheapest per token/s first
+    over_budget: BudgetOption | None = None    # the best value above the budget, when none is within it
+
+
+class BudgetRanking(BaseModel):
+    """`willitrun choose --budget` and "best GPU under $1000 for 32b": setups ranked by price per token/s."""
+    budget_usd: float | None
+    rows: list[BudgetRow]
+    priced_hardware: int          # how many catalog devices have a price on file (the candidates)
+    assumptions: list[str] = []

@@ -9,8 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from bot.answer.results import Comparison, WhatCanIRun
+from bot.answer.results import BudgetRanking, Comparison, WhatCanIRun
+from bot.calc.schema import CostResult, FinetuneResult, ImageResult, ServeResult
 from bot.kb.schema import Entry
+from bot.logs.schema import LogReading
 from bot.routing.schema import SizingFields
 from bot.sizing.schema import SizingReport
 
@@ -22,6 +24,11 @@ AnswerKind = Literal[
     "clarify",       # a sizing question missing something we must ask for (e.g. which model)
     "what_can_i_run",  # hardware in, the models that run well there out (engine)
     "compare",       # two or three setups side by side (engine)
+    "finetune",      # fine-tuning memory per GPU (bot.calc.finetune)
+    "serve",         # serving capacity: KV tokens, concurrency, throughput (bot.calc.serve)
+    "image",         # image and video model memory (bot.calc.image)
+    "cost",          # local cost against API prices, or setups ranked by price per speed for a budget
+    "log",           # a pasted or attached log: its facts, the entry for its error, the sizing of its setup
     "unsupported",   # a question the bot recognizes and does not answer: one sentence and what to try instead
     "none",          # not for the bot
 ]
@@ -49,6 +56,12 @@ class Answer(BaseModel):
     recommendation: dict | None = None      # `willitrun choose` JSON for kind "choose"
     what_can_i_run: WhatCanIRun | None = None
     compare: Comparison | None = None
+    finetune: FinetuneResult | None = None
+    serve: ServeResult | None = None
+    image: ImageResult | None = None
+    cost: CostResult | None = None
+    budget: BudgetRanking | None = None     # kind "cost" asked with a budget: setups ranked by price per token/s
+    log: LogReading | None = None           # kind "log": what the log shows and what explains it
     asked: str | None = None        # unsupported: what the question asked for (finetune, news, licensing, ...)
     request: SizingFields | None = None     # what was sized, so a follow-up can change one field
     confidence: float = 0.0

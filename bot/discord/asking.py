@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from bot.answer.pipeline import answer_async
 from bot.answer.schema import Answer
 from bot.catalog.load import Catalog
-from bot.charts import chart_alt_text
+from bot.charts import ChartSubject, answer_chart_alt
 from bot.discord.render import Post, chart_report, render_answer, sizing_post
 from bot.discord.store import AnswerRecord, softly
 from bot.errors import WillItRunError
@@ -49,12 +49,12 @@ async def answer_question(bot: WillItRunBot, question: str, *, previous: SizingF
     return answer
 
 
-async def chart_for(bot: WillItRunBot, report: SizingReport, budget_s: float = CHART_SECONDS
+async def chart_for(bot: WillItRunBot, report: ChartSubject, budget_s: float = CHART_SECONDS
                     ) -> tuple[bytes | None, str | None]:
     """The memory chart and its alt text, or (None, None) when it cannot be drawn within `budget_s` (see
     chart_thread: one chart at a time, and a slow one holds no other answer up)."""
     png = await bot.charts.draw(report, budget_s)
-    return (png, chart_alt_text(report)) if png is not None else (None, None)
+    return (png, answer_chart_alt(report)) if png is not None else (None, None)
 
 
 async def posts_for(bot: WillItRunBot, answer: Answer, chart_budget_s: float = DEFERRED_CHART_SECONDS

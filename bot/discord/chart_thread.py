@@ -1,4 +1,5 @@
-"""Memory charts drawn one at a time on one thread, within a time budget, without one slow chart holding up the rest.
+"""Charts (bot.charts.answer_chart) drawn one at a time on one thread, within a time budget, without one slow chart
+holding up the rest.
 
 matplotlib is not made for drawing in parallel threads, and twenty charts at once would only slow each other down,
 so there is one chart thread. A thread cannot be stopped mid-drawing, so what keeps a slow chart (a thousand GPUs

@@ -31,7 +31,6 @@ from bot.discord.interactions import MAX_INTERACTION_AGE_S, interaction_age
 from bot.discord.render import (
     Post,
     choose_post,
-    compare_post,
     entry_post,
     sizing_post,
     sources_block,
@@ -45,7 +44,8 @@ from bot.discord.transformers import EntryTransformer, HardwareTransformer, Mode
 from bot.discord.views import answer_view
 from bot.errors import UnknownNameError
 from bot.kb.schema import Entry
-from bot.routing.schema import GpuRef, ModelRef, SizingFields
+from bot.kinds import KINDS
+from bot.routing.schema import CompareSide, GpuRef, ModelRef, Route, SizingFields
 from bot.sizing.choose import choose
 from bot.sizing.schema import MAX_CONTEXT, MAX_GPUS, SizingRequest
 
@@ -54,11 +54,19 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-DEFAULT_COMPARE_MODEL = "llama-3.1-8b"
 SAFETY_S = 0.6       # kept free of the 3 s window for the response to travel
 EXPIRED_CODES = {50027, 10015, 10062}   # invalid webhook token, unknown webhook, unknown interaction
 GLOSSARY_TERMS = EntryTransformer("glossary")
 ERROR_ENTRIES = EntryTransformer("errors")
+
+
+class BuildTransformer(HardwareTransformer):
+    """One setup as typed, read by the router's own hardware reading: a card, several ("2x 3090"), a Mac with its
+    memory ("mac studio m2 ultra 192gb"), a CPU platform; autocompletes catalog names."""
+
+    async def transform(self, interaction: discord.Interaction, value: str) -> CompareSide:  # type: ignore[override]
+        core = interaction.client.core  # type: ignore[attr-defined]
+        return core.router.side_of(value) or CompareSide(id=core.catalog.gpu(value).id)
 
 
 def time_left(interaction: discord.Interaction) -> float:
@@ -134,26 +142,33 @@ class AskingCommands(commands.Cog):
         budget = DEFERRED_CHART_SECONDS if interaction.response.is_done() else min(CHART_SECONDS,
                                                                                   time_left(interaction))
         post = sizing_post(report, *await chart_for(self.bot, report, budget))
-        ids = await send(interaction, [post], view=answer_view("sizing", report, request, []))
+        view = answer_view("sizing", report, request, [], self.bot.settings.public_url)
+        ids = await send(interaction, [post], view=view)
         fields = SizingFields(model=ModelRef(id=model.id, params_b=model.params_b), gpu=GpuRef(id=gpu, memory_gb=None),
                               gpus=gpus, quant=quant, context=context)
         question = f"/willitrun {model.id} on {gpus}x {gpu}"
         await remember(self.bot, ids, AnswerRecord(question=question, kind="sizing", fields=fields, request=request))
 
-    @app_commands.command(name="compare", description="The same model on two GPUs, side by side.")
-    @app_commands.describe(gpu_a="first GPU", gpu_b="second GPU", model=f"the model (default {DEFAULT_COMPARE_MODEL})")
+    @app_commands.command(name="compare", description="Two or three setups side by side: cards, builds like "
+                                                       "'2x 3090', Macs, CPU and RAM.")
+    @app_commands.describe(gpu_a="first setup, e.g. '3090' or '2x 4060 ti 16gb'", gpu_b="second setup, e.g. "
+                           "'mac studio m2 ultra 192gb'", gpu_c="a third setup",
+                           model="the model (default: a representative 8B, 32B and 70B)")
     async def compare(self, interaction: discord.Interaction,
-                      gpu_a: app_commands.Transform[str, HardwareTransformer],
-                      gpu_b: app_commands.Transform[str, HardwareTransformer],
-                      model: Optional[app_commands.Transform[Model, ModelTransformer]] = None) -> None:
-        model_id = model.id if model else DEFAULT_COMPARE_MODEL
-        engine = self.bot.core.engine
-
-        def size_both():
-            return [engine.size(SizingRequest(model=model_id, gpu=gpu)) for gpu in (gpu_a, gpu_b)]
-
-        reports = await result_or_defer(interaction, asyncio.to_thread(size_both))
-        await send(interaction, [compare_post(reports)])
+                      gpu_a: app_commands.Transform[CompareSide, BuildTransformer],
+                      gpu_b: app_commands.Transform[CompareSide, BuildTransformer],
+                      model: Optional[app_commands.Transform[Model, ModelTransformer]] = None,
+                      gpu_c: Optional[app_commands.Transform[CompareSide, BuildTransformer]] = None) -> None:
+        sides = [s for s in (gpu_a, gpu_b, gpu_c) if s is not None]
+        fields = SizingFields(model=ModelRef(id=model.id, params_b=model.params_b) if model else None,
+                              kind="compare", sides=sides)
+        intent = Route(route="sizing", confidence=1.0, sizing=fields, reason="/compare", intent="compare",
+                       sides=sides)
+        answer = await result_or_defer(interaction, asyncio.to_thread(KINDS["compare"], intent, self.bot.core))
+        budget = DEFERRED_CHART_SECONDS if interaction.response.is_done() else min(CHART_SECONDS,
+                                                                                  time_left(interaction))
+        ids = await send(interaction, await posts_for(self.bot, answer, budget))    # with its grouped-bar chart
+        await remember(self.bot, ids, record_of("/compare", answer, self.bot.core.catalog))
 
     @app_commands.command(name="choosegpu", description="Which GPUs run this model entirely in GPU memory?")
     @app_commands.describe(model="the model", quant="quantization (the model's usual one if left out)",
@@ -231,7 +246,8 @@ class AskingCommands(commands.Cog):
                 on_position=lambda position: editor.push(position_text(position)) if position > 0 else None)
             posts = await posts_for(self.bot, answer) or text_posts("I have nothing to add to that.")
             record = record_of(question, answer, self.bot.core.catalog)
-            view = answer_view(answer.kind, answer.sizing, record.request, answer.sources)
+            view = answer_view(answer.kind, answer.sizing, record.request, answer.sources,
+                               self.bot.settings.public_url)
         except Exception as exc:
             posts, view, record = text_posts(user_message_for(exc)), None, None
         await self.deliver(interaction, editor, previews, posts, view, record)
@@ -266,3 +282,5 @@ class AskingCommands(commands.Cog):
 
 async def setup(bot: WillItRunBot) -> None:
     await bot.add_cog(AskingCommands(bot))
+    # the calculators' commands build on this module's helpers; loaded by name, so neither imports the other back
+    await bot.load_extension("bot.discord.calculator_commands")

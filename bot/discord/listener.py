@@ -21,6 +21,8 @@ from bot.discord.replies import send_to_channel
 from bot.discord.store import DEFAULT_MODE, AnswerRecord, softly
 from bot.discord.streaming import ThrottledEdits
 from bot.discord.views import answer_view
+from bot.logs import is_pasted_log
+from bot.logs.attachments import UnreadableAttachment, attachment_text, check_attachment, no_log_in
 from bot.routing import LISTEN_THRESHOLD, SizingFields
 
 if TYPE_CHECKING:
@@ -29,7 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 Trigger = Literal["direct", "mention", "reply", "thread", "listen"]
 # what the bot says in a listen-mode channel when nobody asked it directly: answers, never "I don't know"
-UNPROMPTED_KINDS = ("sizing", "choose", "knowledge")
+UNPROMPTED_KINDS = ("sizing", "choose", "knowledge", "log", "what_can_i_run", "compare", "finetune", "serve",
+                    "image", "cost")
+# a question kept for the report and for replies: an attached log can be a megabyte
+MAX_RECORDED_CHARS = 4000
 HOW_TO_ASK = ("Ask me about running models locally, e.g. \"will llama 3.1 70b fit on two 3090s?\" or \"what is "
               "the KV cache?\". Slash commands: /willitrun, /ask, /glossary, /error, /compare, /choosegpu.")
 
@@ -109,17 +114,22 @@ class ChannelQuestions(commands.Cog):
         if explicit and not await self.admitted(message, tell=True):
             return
         question = question_in(message, self.bot.user.id)
-        if not question:
+        attached, refusal = await attached_log(message)
+        if refusal is not None and explicit:
+            await message.reply(refusal)
+        if not question and not attached:
             # without the Message Content intent only mentions carry text; an empty mention gets a hint
-            if trigger in ("mention", "direct"):
+            if trigger in ("mention", "direct") and refusal is None:
                 await message.reply(HOW_TO_ASK)
             return
         limit = self.bot.settings.max_question_chars
-        if len(question) > limit:
+        # a pasted log is read, not phrased by a model: it may fill a whole message
+        if len(question) > limit and not is_pasted_log(question):
             if explicit:
                 await message.reply(f"That question is {len(question):,} characters long; I take at most "
                                     f"{limit:,}. Please shorten it.")
             return
+        question = f"{question}\n{attached}".strip() if attached else question
         record = await self.replied_record(message)
         previous = record.fields if record is not None else None
         if trigger == "listen":
@@ -174,11 +184,11 @@ class ChannelQuestions(commands.Cog):
             log.warning("could not answer %r: %s", question[:80], exc)
             await editor.finish(user_message_for(exc))
             return
-        record = record_of(question, answer, self.bot.core.catalog)
+        record = record_of(question[:MAX_RECORDED_CHARS], answer, self.bot.core.catalog)
         if not posts or (not explicit and answer.kind not in UNPROMPTED_KINDS):
             await remember(self.bot, [], record)     # an unanswerable question still counts for the report
             return
-        view = answer_view(answer.kind, answer.sizing, record.request, answer.sources)
+        view = answer_view(answer.kind, answer.sizing, record.request, answer.sources, self.bot.settings.public_url)
         ids: list[int] = []
 
         async def final(first: Post) -> None:
@@ -188,6 +198,26 @@ class ChannelQuestions(commands.Cog):
 
         await editor.finish(posts[0], edit=final)
         await remember(self.bot, ids, record)
+
+
+async def attached_log(message: discord.Message) -> tuple[str | None, str | None]:
+    """The text of the first .txt or .log file attached to `message` that holds a log (read as text, never run),
+    and a one-line reason for an attachment left out (too large, binary, another kind of file, no log in it)."""
+    refusal = None
+    for attachment in message.attachments:
+        try:
+            check_attachment(attachment.filename, attachment.size)
+            data = await attachment.read()
+            # decoding and reading a megabyte take a few hundred milliseconds: off the event loop
+            text = await asyncio.to_thread(attachment_text, attachment.filename, data)
+            if not await asyncio.to_thread(is_pasted_log, text):
+                raise UnreadableAttachment(no_log_in(attachment.filename))
+            return text, refusal
+        except UnreadableAttachment as exc:
+            refusal = refusal or str(exc)
+        except discord.HTTPException:
+            refusal = refusal or "I could not download the attachment from Discord; please attach it again."
+    return None, refusal
 
 
 def thread_name(question: str) -> str:

@@ -7,10 +7,22 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from bot.answer.results import Comparison, WhatCanIRun
 from bot.answer.schema import Answer, Source
 from bot.discord.limits import CONTENT, FIELD_VALUE, fit_embed, shorten
 from bot.discord.splitting import split_message
-from bot.format import VERDICT_WORDS
+from bot.format import (
+    FIT_WORDS,
+    VERDICT_WORDS,
+    budget_option_line,
+    finetune_verdict,
+    gb_range,
+    image_setting,
+    log_fact_lines,
+    log_lead,
+    sequences,
+    serve_throughput_lines,
+)
 from bot.kb.schema import Entry
 from bot.sizing.choose import Recommendation
 from bot.sizing.devices import GIB, gb
@@ -234,7 +246,7 @@ def _what_can_i_run_posts(answer: Answer, chart: bytes | None, chart_alt: str | 
              "description": "\n".join(rows) or "No catalog model runs entirely there at Q3 or better and 10 tokens/s.",
              "color": NEUTRAL_COLOUR, "fields": [{"name": "How this was ranked", "value": _bullets(w.assumptions)}],
              "footer": {"text": "Sizing engine · tiers from public leaderboards (knowledge/catalog/model_tiers.yaml)"}}
-    return [Post(embeds=[fit_embed(embed)])]
+    return [_with_chart(embed, chart, chart_alt)]
 
 
 def _compare_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
@@ -251,6 +263,147 @@ def _compare_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -
                        "value": "\n".join(f"{n}: {cell}" for n, cell in zip(names, cells, strict=True))})
     embed = {"title": " vs ".join(names), "description": _bullets(c.summary), "color": NEUTRAL_COLOUR,
              "fields": fields, "footer": {"text": "Sizing engine · each model at its quant, llama.cpp"}}
+    return [_with_chart(embed, chart, chart_alt)]
+
+
+def _with_chart(embed: dict, chart: bytes | None, chart_alt: str | None) -> Post:
+    """One embed showing its chart (what_can_i_run's ranked bars, compare's grouped bars) when one was drawn."""
+    if chart is not None:
+        embed["image"] = {"url": f"attachment://{CHART_NAME}"}
+    return Post(embeds=[fit_embed(embed)], chart=chart, chart_alt=chart_alt)
+
+
+# -- pasted logs ------------------------------------------------------------------------------------------------
+LOG_ERRORS_SHOWN = 5
+
+
+def _log_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    """What the log shows, explained, with the knowledge base's entry for its error and the facts to correct; then
+    the sizing of its setup, with the memory chart, as its own message."""
+    log = answer.log
+    what = " on ".join(p for p in (log.model_sized or log.model, log.hardware_sized) if p)
+    fields = [{"name": "Read from the log (reply to correct)", "value": _bullets(log_fact_lines(log))}]
+    if log.errors:
+        fields.append({"name": "Errors", "value": _code_block_lines(log.errors[:LOG_ERRORS_SHOWN])})
+    if answer.sources:
+        fields.append({"name": "From the knowledge base", "value": shorten(
+            "\n".join(source_link(i, s, in_embed=True) for i, s in enumerate(answer.sources, start=1)) +
+            ("\nSee also: " + ", ".join(s.title for s in answer.see_also) if answer.see_also else ""), FIELD_VALUE)})
+    colour = VERDICT_COLOURS[answer.sizing.verdict] if answer.sizing else \
+        (VERDICT_COLOURS["does_not_fit"] if log.errors else NEUTRAL_COLOUR)
+    lead = "\n\n".join(log_lead(log)) or "Nothing in this log I can explain; the facts I read are below."
+    embed = {"title": f"Your log: {what}" if what else "Your log", "description": shorten(lead, 3000),
+             "color": colour, "fields": fields,
+             "footer": {"text": "Read from the log · " + ", ".join(log.tools) if log.tools else "Read from the log"}}
+    posts = [Post(embeds=[fit_embed(embed)])]
+    if answer.sizing is not None:
+        posts.append(sizing_post(answer.sizing, chart, chart_alt))
+    return posts
+
+
+# -- the calculators: each embed shows the parts, the verdict on the hardware named and every assumption -----------
+FIT_COLOURS = {"fits": VERDICT_COLOURS["fits"], "tight": VERDICT_COLOURS["partial_offload"],
+               "does_not_fit": VERDICT_COLOURS["does_not_fit"], "no_gpu_given": NEUTRAL_COLOUR}
+MAX_IMAGE_OPTIONS = 6
+
+
+def _assumptions_field(notes: list[str]) -> dict:
+    return {"name": "Assumptions", "value": _bullets(notes)}
+
+
+def _finetune_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    r = answer.finetune
+    method = {"full": "full fine-tuning", "lora": f"LoRA r{r.lora_rank}", "qlora": f"QLoRA r{r.lora_rank}"}[r.method]
+    parts = [f"{name:<12} {gb_range(part.low, part.high)}" for name, part in r.parts if part.high > 0]
+    description = f"Peak memory per GPU: **{gb_range(r.peak_bytes.low, r.peak_bytes.high)}**"
+    verdict = finetune_verdict(r)
+    embed = {"title": f"{r.model} · {method} · {r.seq_len:,} tokens x {r.batch_size}",
+             "description": description + (f"\n{verdict}" if verdict else "\nName a GPU for a verdict."),
+             "color": FIT_COLOURS[r.verdict],
+             "fields": [{"name": "Per GPU, by part (low–high)", "value": _code_block_lines(parts)},
+                        _assumptions_field(r.assumptions)],
+             "footer": {"text": f"Fine-tuning calculator · {r.optimizer} · gradient checkpointing "
+                                f"{'on' if r.gradient_checkpointing else 'off'}"}}
+    return [Post(embeds=[fit_embed(embed)])]
+
+
+def _serve_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    r = answer.serve
+    setup = f"{r.gpus}x {r.hardware}" if r.gpus > 1 else r.hardware
+    fields = [{"name": "Aggregate decode speed",
+               "value": _code_block_lines(serve_throughput_lines(r)) if r.throughput_tokens_per_s else
+               "Not one sequence of this context fits: lower the context or add GPUs."}]
+    if r.ttft_s:
+        fields.append({"name": f"Time to first token ({r.prompt_tokens:,} prompt tokens)",
+                       "value": f"{r.ttft_s.low:.2f}–{r.ttft_s.high:.2f} s"})
+    fields.append(_assumptions_field(r.assumptions))
+    embed = {"title": f"{r.model} on {setup} · {r.runtime} · {r.context:,} tokens per request",
+             "description": f"KV cache: **{r.kv_cache_tokens:,} tokens** ({gb(r.kv_cache_bytes)})\n"
+                            f"At most **{sequences(r.max_concurrent_sequences)}** of {r.context:,} tokens at once",
+             "color": NEUTRAL_COLOUR if r.max_concurrent_sequences >= 1 else VERDICT_COLOURS["does_not_fit"],
+             "fields": fields, "footer": {"text": "Serving calculator · speed: low = contexts full"}}
+    return [Post(embeds=[fit_embed(embed)])]
+
+
+def _image_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    r = answer.image
+    lines = [f"Peak GPU memory: **{gb_range(r.peak_bytes.low, r.peak_bytes.high)}**"]
+    if r.ram_bytes:
+        lines.append(f"System RAM for offloaded weights: {gb(r.ram_bytes)}")
+    fields = []
+    if r.hardware:
+        lines.append(f"On {r.hardware}: **{FIT_WORDS[r.verdict]}**")
+        lines.append(f"Pick: **{r.recommendation}**" if r.recommendation else "No precision or offload mode I "
+                     "size fits it.")
+        fitting = [o for o in r.options if o.verdict == "fits"][:MAX_IMAGE_OPTIONS]
+        if fitting:
+            fields.append({"name": f"What fits {r.hardware}", "value": _code_block_lines(
+                [f"{o.precision:<5} {o.offload:<16} {gb_range(o.peak_bytes.low, o.peak_bytes.high)}"
+                 for o in fitting])})
+    else:
+        lines.append("Name a GPU for a verdict and a pick.")
+    fields.append(_assumptions_field(r.assumptions))
+    embed = {"title": image_setting(r), "description": "\n".join(lines), "color": FIT_COLOURS[r.verdict],
+             "fields": fields, "footer": {"text": "Image and video calculator"}}
+    return [Post(embeds=[fit_embed(embed)])]
+
+
+def _cost_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
+    if answer.budget is not None:
+        return _budget_posts(answer)
+    r = answer.cost
+    apis = [f"{a.name}: **{a.per_mtok:.2f} USD/M** (as of {a.as_of}; " +
+            (f"break-even in {a.break_even_months:g} months)" if a.break_even_months else "never breaks even)")
+            for a in r.api]
+    embed = {"title": f"{r.model} on {r.hardware}: local against APIs",
+             "description": f"Locally: **{r.local.per_mtok:.2f} USD per million output tokens** "
+                            f"({r.local.per_month:.2f} USD a month: hardware {r.local.hardware_per_month:.2f} + "
+                            f"electricity {r.local.electricity_per_month:.2f}, "
+                            f"{r.local.tokens_per_month / 1e6:.1f}M tokens)",
+             "color": NEUTRAL_COLOUR,
+             "fields": [{"name": "APIs (dated prices)", "value": _bullets(apis)},
+                        {"name": "Inputs", "value": shorten(", ".join(f"{k} {v}" for k, v in r.inputs.items()),
+                                                            FIELD_VALUE)},
+                        _assumptions_field(r.assumptions)],
+             "footer": {"text": "Cost calculator · every input can be overridden"}}
+    return [Post(embeds=[fit_embed(embed)])]
+
+
+def _budget_posts(answer: Answer) -> list[Post]:
+    b = answer.budget
+    within = f"within {b.budget_usd:,.0f} USD" if b.budget_usd is not None else "with a price on file"
+    fields = []
+    for row in b.rows:
+        lines = [f"{i}. {budget_option_line(o)}" for i, o in enumerate(row.options, start=1)]
+        if not row.options:
+            lines.append(f"None {within}." + (f" Best value above it: {budget_option_line(row.over_budget)}"
+                                              if row.over_budget else " None of the priced setups runs it."))
+        fields.append({"name": f"{row.model.name} ({row.context:,} tokens)", "value": shorten("\n".join(lines),
+                                                                                            FIELD_VALUE)})
+    fields.append(_assumptions_field(b.assumptions))
+    embed = {"title": f"Setups {within}, cheapest per token/s first", "color": NEUTRAL_COLOUR, "fields": fields,
+             "description": f"Ranked from the {b.priced_hardware} devices with a dated price on file.",
+             "footer": {"text": "Cost calculator · prices from knowledge/catalog/prices.yaml"}}
     return [Post(embeds=[fit_embed(embed)])]
 
 
@@ -263,13 +416,21 @@ RENDERERS: dict[str, Callable[[Answer, bytes | None, str | None], list[Post]]] =
     "none": _silent,
     "what_can_i_run": _what_can_i_run_posts,
     "compare": _compare_posts,
+    "finetune": _finetune_posts,
+    "serve": _serve_posts,
+    "image": _image_posts,
+    "cost": _cost_posts,
     "unsupported": _text_only,
+    "log": _log_posts,
 }
 
 
-def chart_report(answer: Answer) -> SizingReport | None:
-    """The sizing report whose memory chart goes with `answer`, if its kind has one."""
-    return answer.sizing if answer.kind == "sizing" else None
+def chart_report(answer: Answer) -> SizingReport | WhatCanIRun | Comparison | None:
+    """What the chart that goes with `answer` draws, if its kind has one: a sizing report's memory (sizing, and the
+    setup of a pasted log), the ranked options of what_can_i_run, the sides of compare (bot.charts.answer_chart)."""
+    if answer.kind in ("sizing", "log"):
+        return answer.sizing
+    return {"what_can_i_run": answer.what_can_i_run, "compare": answer.compare}.get(answer.kind)
 
 
 def render_answer(answer: Answer, chart: bytes | None = None, chart_alt: str | None = None) -> list[Post]:

@@ -7,7 +7,21 @@ from collections.abc import Callable
 
 from bot.answer.schema import Answer
 from bot.core import Core
-from bot.kinds import choose, clarify, compare, knowledge, none, sizing, unsupported, what_can_i_run
+from bot.kinds import (
+    choose,
+    clarify,
+    compare,
+    cost,
+    finetune,
+    image,
+    knowledge,
+    log,
+    none,
+    serve,
+    sizing,
+    unsupported,
+    what_can_i_run,
+)
 from bot.kinds.knowledge import KnowledgeDraft
 from bot.routing.schema import Route
 
@@ -21,7 +35,12 @@ KINDS: dict[str, KindAnswer] = {
     "none": none.answer,
     "what_can_i_run": what_can_i_run.answer,
     "compare": compare.answer,
+    "finetune": finetune.answer,
+    "serve": serve.answer,
+    "image": image.answer,
+    "cost": cost.answer,
     "unsupported": unsupported.answer,
+    "log": log.answer,
 }
 
 __all__ = ["KINDS", "KindAnswer", "KnowledgeDraft"]

@@ -99,7 +99,9 @@ def what_can_i_run(core: Core, fields: SizingFields, use: str | None) -> WhatCan
     if not setup.gpus:
         notes.append("No GPU: every option runs in system RAM on the CPU.")
     return WhatCanIRun(
-        hardware=HardwareRef(id=hw.id if hw else "cpu", name=setup.label or (hw.name if hw else "CPU"),
+        # the count is a field of its own: "2x" is not part of the name (renderers write it)
+        hardware=HardwareRef(id=hw.id if hw else "cpu",
+                             name=hw.name if hw and request.gpus > 1 else setup.label or (hw.name if hw else "CPU"),
                              memory_gb=_memory_gb(hw, request), count=request.gpus),
         use=use, context=request.context, options=shown, bigger_with_offload=bigger, assumptions=notes)
 

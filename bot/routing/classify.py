@@ -11,10 +11,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.catalog.load import Catalog, normalize
+from bot.catalog.schema import Hardware
 from bot.kb.load import KnowledgeBase
 from bot.routing.extract import Extraction, FieldExtractor, Tokens
 from bot.routing.followup import is_followup, merge
-from bot.routing.intents import NOT_BUILT, Detected, detect
+from bot.routing.intents import (
+    NOT_BUILT,
+    Detected,
+    detect,
+    is_pasted_output,
+    names_image_model,
+    pasted_log_route,
+    use_of,
+)
 from bot.routing.schema import CompareSide, Route, SizingFields
 
 LISTEN_THRESHOLD = 0.6
@@ -40,7 +49,8 @@ WEAK_TERMS = frozenset(normalize(w) for w in (
 ))
 
 _QUESTION_START = re.compile(
-    r"^(what|what's|whats|how|how's|why|which|when|where|who|is|are|am|can|could|will|would|does|do|did|should|shall|"
+    r"^(?:(?:please|pls|plz) )?(?:just )?"
+    r"(what|what's|whats|how|how's|why|which|when|where|who|is|are|am|can|could|will|would|does|do|did|should|shall|"
     r"has|have|any|anyone|anybody|is there|explain|eli5|tell me|difference|wat)\b")
 _QUESTION_PHRASE = re.compile(
     r"\b(can i|could i|can it|will it|would it|does it|do i need|should i|is it possible|possible to|how do i|"
@@ -69,7 +79,12 @@ _LIBRARY = re.compile(r"\b(lib\w*\.so|dll)\b", re.IGNORECASE)
 _SIZING_WORDS = re.compile(
     r"\b(fit|fits|fitting|run|runs|running|load|handle|(?<!good )(?<!smart )(?<!fast )enough|vram|how fast|tok/s|"
     r"tokens?/s|t/s|tps|tokens per second|"
-    r"can i|will it|would it|do i need|speed|offload|how much (?:vram|ram|memory)|usable|possible|work on|works on)\b")
+    r"can i|will it|would it|do i need|speed|offload|how much (?:vram|ram|memory)|usable|possible|work on|works on|"
+    r"ooms?)\b")
+# a question about a concept, even when it names a model: "what's the relationship between kv cache and ...",
+# "what is mixture of experts and why does ..."
+_CONCEPT = re.compile(r"^(?:what(?:'s| is| are) (?:the )?(?:relationship|relation|difference|point|meaning|idea)\b|"
+                      r"what(?:'s| is) (?:an? )?[a-z -]{3,40}? and (?:why|how)\b|explain\b|eli5\b)")
 _HARDWARE_NEED = re.compile(
     r"\b(what|which|how much|how many|minimum|min|recommended|best|cheapest)\b[\w\s'/-]{0,30}?\b(gpu|gpus|card|cards|"
     r"graphics|mac|macbook|hardware|vram|ram|memory|setup|rig|pc|computer|machine|specs?)\b|\b(gpu|vram|hardware|"
@@ -91,6 +106,7 @@ _STATEMENT = re.compile(
     r"welp|well|man|dude|guess what|running|currently|using|tried|testing|getting)\b|"
     r"\b(is|are|was) (?:so|really|pretty|super|insanely|actually|kinda) \w+|"
     r"\b(bought|ordered|picked up|upgraded|switched|installed|love|loving|hate|impressed|works? (?:great|fine|well))\b")
+_MAC_STUDIO = re.compile(r"\bmac ?studio\b")
 _CUE_WITHOUT_PREVIOUS = re.compile(r"^\s*(what about|how about|and|with|or|same|instead)\b", re.IGNORECASE)
 _ASKS_FOR_HELP = re.compile(r"\b(know|how do|how to|help|work|working|fix|fixed|solve|solved)\b")
 _ASKS_WITHOUT_MARK = re.compile(r"\b(at what point|at what|which wins|which one|worth it|how come)\b")
@@ -221,21 +237,40 @@ class Router:
     def _route(self, text: str, previous: SizingFields | None) -> Route:
         if not text.strip():
             return Route(route="none", confidence=1.0, reason="empty message")
+        if (log := pasted_log_route(text)) is not None:    # before extraction: an attached log may be a megabyte
+            return log
         ex = self.extractor.extract(text)
         sig = read_signals(text, ex.tokens, self.vocabulary)
-        if previous is not None and not sig.error_paste and is_followup(text, ex):
-            fields = merge(previous, ex.fields, self.extractor.shares_memory)
-            return Route(route="sizing", confidence=0.85, sizing=fields,
-                         reason="follow-up: previous question with the stated fields changed")
+        if previous is not None and not sig.error_paste:
+            use = use_of(text.lower())
+            # what only some kinds read still makes a follow-up to them: "and for coding?", "what about sdxl?"
+            other = (use is not None and previous.kind in ("what_can_i_run", "compare")) or \
+                (previous.kind == "image" and names_image_model(text.lower()))
+            if is_followup(text, ex, names_other=other):
+                fields = merge(previous, ex.fields, self.extractor.shares_memory)
+                # "and to qlora it?" after a sizing answer: the same setup, asked as another calculator
+                asked = detect(text, ex, self.side_of, fields.model is not None, fields.gpu is not None, True)
+                if asked is not None and asked.kind in CALCULATOR_KINDS and asked.kind != fields.kind:
+                    fields = fields.model_copy(update={"kind": asked.kind})
+                return _followup_route(fields, use)
         return self._decide(text, ex, sig)
 
     def side_of(self, text: str) -> CompareSide | None:
         """The one setup a fragment of a comparison names ("2x 3090", "m2 ultra 192gb"), or None."""
         f = self.extractor.extract(text).fields
+        if f.gpu is None and _MAC_STUDIO.search(text.lower()):
+            return CompareSide(id=self.mac_studio().id)
         if f.gpu is None or f.gpu.id is None:
             return None
         memory = f.gpu.memory_gb if self.extractor.shares_memory(f.gpu.id) else None
         return CompareSide(id=f.gpu.id, count=f.gpus or 1, memory_gb=memory)
+
+    def mac_studio(self) -> Hardware:
+        """'a mac studio' with no chip named, in a comparison: the chip with the most memory the newest Mac Studio
+        is sold with, which is the one people weigh against a multi-GPU rig."""
+        studios = [h for h in self.extractor.catalog.hardware
+                   if any(normalize(a).startswith("macstudio") for a in h.aliases)]
+        return max(studios, key=lambda h: (h.release_year or 0, max(h.memory_options_gb or [h.memory_gb])))
 
     def _decide(self, text: str, ex: Extraction, sig: Signals) -> Route:
         f = ex.fields
@@ -254,9 +289,11 @@ class Router:
             if detected is not None and (not sig.to_humans or detected.kind == "unsupported"):
                 return _route_of(detected, f)
 
-        sizing = self._sizing(ex, sig, names_model, states_hardware)
+        sizing = self._sizing(text, ex, sig, names_model, states_hardware)
         if sizing is not None:
             return sizing
+        if is_pasted_output(text) and sig.domain:
+            return Route(route="knowledge", confidence=0.6, reason="pasted tool output, read for what it shows")
         if _CUE_WITHOUT_PREVIOUS.match(text) and (f.states_anything() or names_model) and len(ex.tokens) <= 10:
             return Route(route="none", confidence=0.5, reason="a follow-up with no previous question to follow")
         if names_model and not sig.question and not sig.problem:
@@ -267,12 +304,16 @@ class Router:
         return self._knowledge_or_none(text, sig)
 
     @staticmethod
-    def _sizing(ex: Extraction, sig: Signals, names_model: bool, states_hardware: bool) -> Route | None:
+    def _sizing(text: str, ex: Extraction, sig: Signals, names_model: bool, states_hardware: bool) -> Route | None:
         f = ex.fields
         if not names_model:
             return None
         resolved = f.model is not None
         sure = 0.95 if resolved else 0.7
+        if _CONCEPT.match(text.lower().strip()):
+            return None
+        if sig.problem and ex.bare_size is not None and resolved and not sig.hardware_need:
+            return None  # "7B model keeps going OOM on my 3090": a behaviour to explain, the model only a size
         if sig.hardware_need and (sig.question or sig.sizing_words):
             return Route(route="sizing", confidence=sure, sizing=f, reason="asks what hardware a model needs")
         if sig.why and sig.problem:
@@ -323,13 +364,31 @@ class Router:
 
 def _route_of(detected: Detected, fields: SizingFields) -> Route:
     """A kind the rules recognized. Kinds without a calculator yet answer `unsupported`, naming what was asked;
-    unsupported questions route as `none`, so listening channels stay quiet about them."""
+    unsupported questions route as `none`, so listening channels stay quiet about them. The fields remember the kind
+    (and its use and sides), so that a follow-up re-runs it with one thing changed."""
     kind, asked = detected.kind, detected.asked
     if kind in NOT_BUILT:
         kind, asked = "unsupported", detected.kind
     route = "none" if kind == "unsupported" else "sizing"
+    fields = fields.model_copy(update={"kind": kind, "use": detected.use, "sides": list(detected.sides)})
     return Route(route=route, confidence=0.8, sizing=fields, reason=detected.reason, intent=kind, asked=asked,
                  use=detected.use, sides=list(detected.sides))
+
+
+# kinds whose follow-ups are answered as the same kind again; sizing, choose and clarify follow from the fields
+CALCULATOR_KINDS = frozenset({"finetune", "serve", "image", "cost"})
+RERUN_KINDS = frozenset({"what_can_i_run", "compare"}) | CALCULATOR_KINDS
+
+
+def _followup_route(fields: SizingFields, use: str | None) -> Route:
+    """The previous question with the stated fields changed, answered as the kind it was."""
+    reason = "follow-up: previous question with the stated fields changed"
+    if fields.kind not in RERUN_KINDS:
+        return Route(route="sizing", confidence=0.85, sizing=fields.model_copy(update={"kind": None}), reason=reason)
+    if use is not None:
+        fields = fields.model_copy(update={"use": use})
+    return Route(route="sizing", confidence=0.85, sizing=fields, reason=reason, intent=fields.kind, use=fields.use,
+                 sides=list(fields.sides))
 
 
 _FILLER = frozenset({"on", "a", "an", "at", "with", "in", "for", "my", "the", "and", "x", "of", "using", "via",

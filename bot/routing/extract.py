@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 from bot.catalog.load import Catalog, normalize
 from bot.catalog.schema import Hardware, Model
 from bot.resolve.models import ModelNames, size_only
+from bot.routing.calc_fields import calc_fields
 from bot.routing.schema import GpuRef, ModelRef, SizingFields
 from bot.sizing.schema import MAX_GPUS
 
@@ -33,6 +34,8 @@ SIZE_ONLY_BEFORE = {"a", "an", "any", "some", "the", "my", "run", "running", "fi
                     "are", "of", "every", "typical", "dense", "moe", "about", "around", "those", "these", "bigger",
                     "smaller", "than", "like", "to"}
 LAPTOP_WORDS = {"laptop", "mobile", "notebook"}
+# a family name that is the start of a tool's name ("llama server", "llama factory"), not a model
+TOOL_SUFFIXES = {"server", "cpp", "factory", "swap", "bench", "cli"}
 # a Mac named without its chip ("16gb mac", "mac studio with 128gb"): the newest chip sold with that memory
 MAC_WORDS = {"mac": None, "macbook": None, "imac": None, "mbp": None, "mba": None, "studio": "mac",
              "mini": "mac"}
@@ -41,6 +44,7 @@ _GLUED_COUNT_AFTER = re.compile(r"^([a-z]*\d{2,}[a-z]*)x(\d{1,2})$")    # "3090x
 _THOUSANDS = re.compile(r"^(\d+(?:\.\d+)?)k$")
 _INTEGER = re.compile(r"^\d+$")
 _MONEY = re.compile(r"[$€£]\s?\d[\d.,]*k?")
+_VARIABLE = re.compile(r"\b([a-z])\s*=\s*(\d{1,4})\b")
 
 COUNT_WORDS = {"one": 1, "single": 1, "two": 2, "dual": 2, "twin": 2, "both": 2, "three": 3, "triple": 3,
                "four": 4, "quad": 4, "five": 5, "six": 6, "eight": 8}
@@ -72,7 +76,7 @@ class Tokens:
 
     @classmethod
     def of(cls, text: str) -> Tokens:
-        text = _MONEY.sub(" ", text.lower().replace("×", "x").replace("*", " x "))
+        text = _with_variables(_MONEY.sub(" ", text.lower().replace("×", "x").replace("*", " x ")))
         text = text.replace("双", " dual ").replace("显存", " vram ")   # Chinese posts: "双 2080ti", "11G的显存"
         raw = _TOKEN.findall(text)[:MAX_TOKENS]
         words: list[str] = []
@@ -101,6 +105,15 @@ class Tokens:
 
     def __len__(self) -> int:
         return len(self.words)
+
+
+def _with_variables(text: str) -> str:
+    """'i have x gb of vram ... x = 24': a one-letter variable given a value is read as that value where it is a
+    memory amount."""
+    m = _VARIABLE.search(text)
+    if m is None:
+        return text
+    return re.sub(rf"\b{m.group(1)}(?=\s?(?:gb|gigs?|go)\b)", m.group(2), text)
 
 
 def _canonical_memory(word: str) -> str:
@@ -227,7 +240,8 @@ class FieldExtractor:
             if m:
                 gpus = _count_of(m.group(1))
         out.fields = SizingFields(model=model, gpu=gpu, gpus=gpus, quant=quant, context=context, ram_gb=ram,
-                                  cpu_only=cpu_only, unknown_model=out.bare_size or out.family)
+                                  cpu_only=cpu_only, unknown_model=out.bare_size or out.family,
+                                  calc=calc_fields(text))
         return out
 
     def shares_memory(self, hardware_id: str) -> bool:
@@ -243,7 +257,8 @@ class FieldExtractor:
                 key = t.key(i, j)
                 if key in self.names.models:
                     exact.append(Match(i, j, self.names.models[key]))
-                if key in self.names.families and _is_family_name(key):
+                if key in self.names.families and _is_family_name(key) and \
+                        (j == len(t) or t.words[j] not in TOOL_SUFFIXES):
                     families.append(Match(i, j, key))
         best = _longest(exact, t)
         if best is not None:

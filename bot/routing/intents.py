@@ -11,31 +11,37 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from bot.logs import is_pasted_log, parse_log
 from bot.routing.extract import Extraction
-from bot.routing.schema import CompareSide, IntentKind, UseCase
+from bot.routing.schema import CompareSide, IntentKind, Route, UseCase
 
-# kinds routed here that have no module yet: they become `unsupported` with the asked kind named
-NOT_BUILT: frozenset[str] = frozenset({"finetune", "serve", "image", "cost"})
+# kinds routed here that have no module yet: they become `unsupported` with the asked kind named (none today)
+NOT_BUILT: frozenset[str] = frozenset()
 
 _FINETUNE = re.compile(
     r"\b(fine[- ]?tun\w*|finetun\w*|q?lora|train(?:ing)? (?:a |an |my |the )?(?:model|lora|\d+b)|sft|dpo|grpo|orpo|"
     r"unsloth|axolotl|peft|llama[- ]?factory|deepspeed|zero[- ]?[23]|fsdp|adapters? rank|rank \d+|r ?= ?\d+)\b")
 _SERVE = re.compile(
-    r"(?:^|\s)(?:-np \d+|--parallel)\b|\b(concurrent\w*|concurrency|simultaneous\w*|at once|at the same time|"
-    r"in parallel|num_parallel|ollama_num_parallel|throughput|how many (?:users|people|requests|clients)|"
-    r"requests per|reqs|users?|people|slots|serve|serving|tp ?= ?\d|tensor parallel\w*)\b")
+    r"(?:^|\s)(?:-np \d+|--parallel)\b|\b(concurrent\w*|concurrency|simultaneous\w*|num_parallel|ollama_num_parallel|"
+    r"how many (?:users|people|requests|clients)|requests per|users?|people|slots|serve|serving|tp ?= ?\d|"
+    r"tensor parallel\w*)\b")
+# said of one user too ("what throughput on 8x a100"): serving only with a serving runtime named
+_SERVE_WEAK = re.compile(r"\b(throughput|at once|at the same time|in parallel|reqs|batch(?: size)? \d+)\b")
 _RUNTIME_WORDS = re.compile(r"\b(vllm|ollama|llama-server|llama server|sglang|tgi|server|box)\b")
+_SERVING_RUNTIME = re.compile(r"\b(vllm|ollama|llama-server|llama server|sglang|tgi)\b")
 _IMAGE = re.compile(
     r"\b(wan (?:video|i2v|t2v|vace)|vace|flux(?:\.1)?|sdxl|sd ?1\.5|sd ?3(?:\.5)?|sd3|stable diffusion|"
     r"stable-diffusion|comfy ?ui|comfy|a1111|"
     r"automatic1111|forge|wan ?2(?:\.\d)?|wan2(?:\.\d)?|hunyuan ?video|hunyuanvideo|ltx[- ]?video|ltxv|hidream|"
     r"qwen[- ]image|animatediff|txt2img|img2img|text[- ]to[- ]image|image gen\w*|video gen\w*|"
     r"text[- ]to[- ]video|i2v|t2v|diffusion model)\b")
-_COST = re.compile(
-    r"(\$ ?\d|\d ?(?:usd|eur|euro|euros|dollars|bucks)\b|€ ?\d|\d ?€|£ ?\d|\b(?:cheaper|cost|costs|costing|"
-    r"pricier|per million|per token|paying per|power bill|electricity|break[- ]even|subscription|pay per|"
-    r"worth (?:it )?(?:financially|the money)|roi|kwh|tokens? (?:a|per) month|monthly|"
-    r"(?:beat|than|vs\.?) (?:the |an |a )?(?:\w+ )?api)\b)")
+# money alone ("under $1000", "~$4k either way") is a budget; these words ask what running or buying costs
+_COST_WORDS = re.compile(
+    r"\b(cheaper|cost|costs|costing|pricier|per million|per token|paying per|power bill|electricity|break[- ]even|"
+    r"subscription|pay per|worth (?:it )?(?:financially|the money)|roi|kwh|tokens? (?:a|per) month|monthly|"
+    r"(?:beat|than|vs\.?) (?:the |an |a )?(?:\w+ )?api|dollars? per|\$ ?/ ?(?:tok|token|gb)|price per|"
+    r"rent(?:ing|ed)? (?:an? )?\w+ at)\b")
+_MONEY = re.compile(r"(\$ ?\d|\d ?(?:usd|eur|euro|euros|dollars|bucks)\b|€ ?\d|\d ?€|£ ?\d|\bbudget\b)")
 _COST_CONTEXT = re.compile(r"\b(api|apis|local\w*|self[- ]host\w*|cloud|openai|claude|gpt\w*|gemini|openrouter|"
                            r"rig|box|gpu|gpus|card|build|server)\b")
 _MODEL_WORDS = re.compile(r"\b(models?|llms?|qwen\w*|llama\w*|gemma\w*|mistral\w*|deepseek\w*|phi\w*|gpt\w*|claude)\b")
@@ -54,11 +60,14 @@ _PRICE_NOW = re.compile(r"\b(how much (?:is|are|does|do|for) (?:a |an |the )?(?:
 _OPINION = re.compile(r"\b(smarter|dumber|better at|worse at|best (?:llm|model)s? (?:for|at) (?:writing|stories|"
                       r"creative|poetry|math)|which is (?:better|smarter)|is \w+ better than|better than \w+ at|"
                       r"overrated|underrated|hallucinate[s]? less|more creative)\b")
-_COMPARE_SPLIT = re.compile(r"\s(?:vs\.?|versus|or|compared (?:to|with)|against|over|instead of)\s|\s?/\s?|,",
+_COMPARE_SPLIT = re.compile(r"\s(?:vs\.?|versus|or|compared (?:to|with)|against|over|instead of|beats?|than)\s|"
+                            r"\s?/\s?|,",
                             re.IGNORECASE)
 _COMPARE_WORDS = re.compile(r"\b(vs\.?|versus|or|compared|compare|worth it over|better than|faster than|"
                             r"slower than|beats?|upgrade from|over)\b")
 _HOW_MANY = re.compile(r"\bhow many (?:more )?(?:gpus?|cards?|[a-z]{0,3}\d{2,4}(?:s|ti|tis)?)\b")
+_VERSION = re.compile(r"^(?:v?\d+(?:\.\d+)*|[a-z]+\d[\w.]*)$")
+_WHICH = re.compile(r"\bwhich\b")
 _HOW_DO_I = re.compile(r"^\s*how (?:do|can|to|would|should) i\b")
 _WHAT_CAN_I_RUN = re.compile(
     r"\b(what (?:can|could|should|would|models?|llms?|sizes?)|which (?:\w+[- ]?){0,2}(?:models?|llms?|sizes?|ones?)|"
@@ -79,6 +88,13 @@ _SETUP_LINES = re.compile(
     r"nvidia-smi \d|driver version: \d|cuda version: \d|gpu kv cache size|maximum concurrency for|"
     r"name\s+id\s+size\s+processor|rocm-smi|======= rocm)", re.IGNORECASE)
 
+# the start of a line a tool printed; anchored and bounded, so a long paste costs one test per line
+_OUTPUT_LINE = re.compile(
+    r"[^\S\n]*(?:\|[^|\n]{0,200}\||time=|\d{4}[-/]\d\d[-/]\d\d|\[?\d\d:\d\d:\d\d|(?:info|warning|warn|error|debug)\b|"
+    r"[a-z_]{3,}=\S|python3? -m |total vram|pytorch version|device: cuda|set vram|using pytorch|"
+    r"(?:prompt )?eval time\s*=|ggml_|llama_|llm_load|load_tensors|print_info)", re.IGNORECASE)
+MAX_PASTED_LINES = 200
+
 WhoIsHardware = Callable[[str], "CompareSide | None"]
 
 
@@ -91,6 +107,11 @@ class Detected:
     sides: tuple[CompareSide, ...] = ()
 
 
+def names_image_model(low: str) -> bool:
+    """An image or video model or tool is named ("flux dev", "sdxl", "comfyui", "wan 2.1")."""
+    return bool(_IMAGE.search(low))
+
+
 def use_of(low: str) -> UseCase | None:
     for use, pattern in _USES:
         if pattern.search(low):
@@ -98,9 +119,35 @@ def use_of(low: str) -> UseCase | None:
     return None
 
 
+def pasted_log_route(text: str) -> Route | None:
+    """A pasted log (two or more lines a tool printed, bot.logs) is answered by the log kind whatever words it
+    carries: read against the knowledge base when it shows errors, sized when it shows a setup."""
+    if not is_pasted_log(text):
+        return None
+    route = "knowledge" if parse_log(text).errors else "sizing"
+    return Route(route=route, confidence=0.9, reason="a pasted log: its setup and its error lines", intent="log")
+
+
 def is_setup_log(text: str) -> bool:
     """A pasted log that shows a setup (lines llama.cpp, Ollama, vLLM or nvidia-smi print at start-up)."""
     return text.count("\n") >= 2 and len(_SETUP_LINES.findall(text)) >= 2
+
+
+def is_pasted_output(text: str) -> bool:
+    """Two or more lines of what a tool prints (nvidia-smi rows, log lines, timings, environment variables): its
+    words ("throughput", "server", "$") are the tool's, not a question about serving or cost."""
+    if "\n" not in text:
+        return False
+    lines = text.splitlines()[:MAX_PASTED_LINES]
+    return sum(1 for line in lines if _OUTPUT_LINE.match(line)) >= 2
+
+
+def _after_a_version(ex: Extraction) -> bool:
+    """The bare size follows a version or a name with digits ("wizardlm 2 8x22b", "phi3 14b"), so it belongs to a
+    model the catalog lacks; "beyond 70b", "which 14b-ish models" are sizes alone."""
+    words = ex.tokens.words
+    k = words.index(ex.bare_size) if ex.bare_size in words else 0
+    return k > 0 and _VERSION.match(words[k - 1]) is not None
 
 
 def compare_sides(text: str, side_of: WhoIsHardware) -> tuple[CompareSide, ...]:
@@ -118,7 +165,7 @@ def detect(text: str, ex: Extraction, side_of: WhoIsHardware, names_model: bool,
     """The kind of a message that is not plain sizing, choose or knowledge; None leaves it to the sizing and
     knowledge rules. `asks`: the message is a question or reports a problem."""
     low = text.lower()
-    if is_setup_log(text):
+    if is_setup_log(text) or is_pasted_output(text):
         return None        # a pasted log is read for its setup or its error by the sizing and knowledge rules
     if _LICENCE.search(low) and asks:
         return Detected("unsupported", "licensing or legal question", asked="licensing")
@@ -129,24 +176,33 @@ def detect(text: str, ex: Extraction, side_of: WhoIsHardware, names_model: bool,
     about_a_setup = names_model or states_hardware or ex.bare_size is not None
     if _IMAGE.search(low) and (about_a_setup or _FIT_WORDS.search(low)):
         return Detected("image", "an image or video model")
-    if _FINETUNE.search(low) and (about_a_setup or _FIT_WORDS.search(low)):
-        return Detected("finetune", "fine-tuning or training memory")
-    if _SERVE.search(low) and (about_a_setup or _RUNTIME_WORDS.search(low)) and \
-            (_RUNTIME_WORDS.search(low) or not _FINETUNE.search(low)):
-        return Detected("serve", "serving several users or requests")
+    # what running or buying costs, even of two setups ("rent an a100 or buy a 4090, which is cheaper")
+    if _COST_WORDS.search(low) and (about_a_setup or _COST_CONTEXT.search(low)):
+        return Detected("cost", "cost against an API, or price per speed")
     if names_model and _HOW_MANY.search(low):
         return Detected("choose", "how many cards a model needs")
+    # two setups side by side, whatever they are for ("2x 3090 vs 4090 for finetuning")
     sides = compare_sides(text, side_of) if _COMPARE_WORDS.search(low) else ()
     if len(sides) >= 2:
         return Detected("compare", "two or more setups side by side", use=use_of(low), sides=sides)
-    if _COST.search(low) and (about_a_setup or _COST_CONTEXT.search(low)):
-        return Detected("cost", "cost, price or budget")
+    if _FINETUNE.search(low) and (about_a_setup or _FIT_WORDS.search(low)):
+        return Detected("finetune", "fine-tuning or training memory")
+    serving = _SERVE.search(low) or (_SERVE_WEAK.search(low) and _SERVING_RUNTIME.search(low))
+    if serving and (about_a_setup or _RUNTIME_WORDS.search(low)) and \
+            (_RUNTIME_WORDS.search(low) or not _FINETUNE.search(low)):
+        return Detected("serve", "serving several users or requests")
+    if _MONEY.search(low) and (about_a_setup or _COST_CONTEXT.search(low)):
+        return Detected("cost", "a budget: the setups that run it, ranked by price per speed")
     model = ex.fields.model
     # "is 7b the best i can do": a size alone is no particular model
     named_model = model is not None and ex.bare_size is None and not (model.note and "representative" in
                                                                       model.note.lower())
-    if states_hardware and not named_model and not _HOW_DO_I.search(low) and (_WHAT_CAN_I_RUN.search(low) or (
-            asks and not names_model and use_of(low) is not None)):
+    # "wizardlm 2 8x22b": a sized model the catalog lacks is still one model, not a request for a ranking
+    unknown_sized = model is None and ex.bare_size is not None and _after_a_version(ex)
+    # "which deepseek coder v2 can i use": a family without a size asks which of its sizes runs there
+    which_of_family = model is None and ex.family is not None and ex.bare_size is None and _WHICH.search(low)
+    if states_hardware and not named_model and not unknown_sized and not _HOW_DO_I.search(low) and (
+            _WHAT_CAN_I_RUN.search(low) or which_of_family or (asks and not names_model and use_of(low) is not None)):
         return Detected("what_can_i_run", "hardware and no model: which models run well there", use=use_of(low))
     if _OPINION.search(low) and not states_hardware and (names_model or ex.family or _MODEL_WORDS.search(low)):
         return Detected("unsupported", "an opinion on model quality", asked="opinion")

@@ -13,8 +13,10 @@ from bot.text import echo
 RouteName = Literal["sizing", "knowledge", "none"]
 # the answer kind an intent asks for: bot.kinds has one module per kind
 IntentKind = Literal["sizing", "choose", "clarify", "knowledge", "none", "what_can_i_run", "compare", "finetune",
-                     "serve", "image", "cost", "unsupported"]
+                     "serve", "image", "cost", "unsupported", "log"]
 UseCase = Literal["coding", "chat", "reasoning", "vision", "roleplay", "any"]
+Method = Literal["full", "lora", "qlora"]
+Runtime = Literal["vllm", "llama-server", "ollama"]
 
 
 class ModelRef(BaseModel):
@@ -33,6 +35,45 @@ class GpuRef(BaseModel):
     memory_gb: float | None
 
 
+class CompareSide(BaseModel):
+    """One setup in a comparison: a catalog GPU, Mac or CPU platform, how many of it, and a memory option."""
+
+    model_config = ConfigDict(frozen=True)
+    id: str
+    count: int = 1
+    memory_gb: float | None = None
+
+
+class CalcFields(BaseModel):
+    """What a message states for the calculators (fine-tuning, serving, image models, cost); None for the rest."""
+
+    model_config = ConfigDict(frozen=True)
+    method: Method | None = None
+    seq_len: int | None = None
+    batch: int | None = None
+    rank: int | None = None
+    runtime: Runtime | None = None
+    parallel: int | None = None         # llama-server -np / OLLAMA_NUM_PARALLEL
+    image_model: str | None = None      # an image catalog id: the image kind resolves it from the text
+    precision: str | None = None        # of an image model's weights (/image); in a message it is the quant
+    width: int | None = None
+    height: int | None = None
+    frames: int | None = None
+    seconds: float | None = None        # a video's length, when said in seconds rather than frames
+    budget_usd: float | None = None
+    currency: str | None = None         # a budget or price said in another currency than USD (taken as USD)
+    api: str | None = None              # the API named to compare with, as typed ("gpt-4o mini", "claude")
+    price_usd: float | None = None      # the hardware's price, all cards together
+    watts: float | None = None
+    kwh: float | None = None
+    hours_per_day: float | None = None
+    api_in: float | None = None         # a custom API price, $ per million input tokens
+    api_out: float | None = None        # ... and output tokens
+
+    def states_anything(self) -> bool:
+        return any(v is not None for v in self.model_dump().values())
+
+
 class SizingFields(BaseModel):
     """What the message says about a sizing question; None for everything it does not say."""
 
@@ -46,19 +87,15 @@ class SizingFields(BaseModel):
     cpu_only: bool = False
     # a model the message names that the catalog cannot resolve ("llama 3", "a 70b model", "llama 3.1 13b")
     unknown_model: str | None = None
+    calc: CalcFields | None = None
+    # the kind these fields were answered as, with what else it read (use, sides): a follow-up re-runs that kind
+    kind: IntentKind | None = None
+    use: UseCase | None = None
+    sides: list[CompareSide] = []
 
     def states_anything(self) -> bool:
         return any(v is not None for v in (self.model, self.gpu, self.gpus, self.quant, self.context, self.ram_gb)) \
-            or self.cpu_only
-
-
-class CompareSide(BaseModel):
-    """One setup in a comparison: a catalog GPU, Mac or CPU platform, how many of it, and a memory option."""
-
-    model_config = ConfigDict(frozen=True)
-    id: str
-    count: int = 1
-    memory_gb: float | None = None
+            or self.cpu_only or (self.calc is not None and self.calc.states_anything())
 
 
 class Route(BaseModel):
