@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     # user ids allowed to run /admin reload and /admin sync global (which act on every server); the application's
     # owner (or its team) always may; Manage Server in one server is not enough
     discord_admin_user_ids: Annotated[list[int], NoDecode] = []
+    # sharding (Discord requires it past 2,500 servers): unset = discord.py asks Discord how many shards and runs
+    # them all in this process; DISCORD_SHARD_COUNT (the total) with DISCORD_SHARD_IDS=0,1 runs only those here,
+    # so that processes or hosts can split the shards
+    discord_shard_count: int | None = None
+    discord_shard_ids: Annotated[list[int], NoDecode] = []
     discord_edit_interval_s: float = 1.0     # streaming: at least this long between two edits of one message
     discord_answer_timeout_s: float = 600.0  # cut off well inside the 15 minutes an interaction token lives
     max_question_chars: int = 1500
@@ -91,10 +96,10 @@ class Settings(BaseSettings):
     web_timeout_s: float = 15.0         # sizing, search, charts and pages; an answer from the model gets llm_timeout_s
     web_access_log: bool = True
 
-    @field_validator("discord_admin_user_ids", mode="before")
+    @field_validator("discord_admin_user_ids", "discord_shard_ids", mode="before")
     @classmethod
     def _comma_separated_ids(cls, value: object) -> object:
-        """DISCORD_ADMIN_USER_IDS=123,456 (spaces allowed); an empty value is no one."""
+        """DISCORD_ADMIN_USER_IDS=123,456 or DISCORD_SHARD_IDS=0,1 (spaces allowed); an empty value is none."""
         if isinstance(value, str):
             return [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
         return value

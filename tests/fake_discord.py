@@ -1,9 +1,11 @@
 """A fake Discord (gateway + REST) on 127.0.0.1, for end-to-end tests that drive the real discord.py client.
 
-One guild with a text channel "general" and a forum channel, three people (the bot, a user who asks questions,
-the application owner), and the platform rules a bot can break: message and embed limits, the 3-second window
-for the initial interaction response, the 15-minute interaction token, one initial response per interaction,
-rate limits (429 with the headers discord.py needs to retry), the Message Content intent and its close code 4014.
+One guild with a text channel "general" and a forum channel (`add_guild` makes more), three people (the bot, a
+user who asks questions, the application owner), and the platform rules a bot can break: message and embed limits,
+the 3-second window for the initial interaction response, the 15-minute interaction token, one initial response per
+interaction, rate limits (429 with the headers discord.py needs to retry), the Message Content intent and its close
+code 4014, and sharding: each IDENTIFY with `shard: [id, count]` is a session of its own, and a guild's events go
+only to the session of the shard that owns the guild.
 
 Point discord.py at it before `bot.start()`:
 
@@ -67,6 +69,15 @@ CHAT_INPUT_COMMAND = 20
 INITIAL_RESPONSE_WINDOW_S = 3.0  # Discord's limit for the first interaction callback
 TOKEN_LIFETIME_S = 15 * 60  # interaction tokens (edits, followups) expire after 15 minutes
 HEARTBEAT_INTERVAL_MS = 41250
+LINK_BUTTON = 5  # button style: opens `url`, sends the bot nothing
+BUTTON_URL_LIMIT = 512
+BUTTON_LABEL_LIMIT = 80
+CUSTOM_ID_LIMIT = 100
+
+
+def shard_of(guild_id: str | int, shard_count: int) -> int:
+    """The shard that receives a guild's events (developer docs, topics/gateway#sharding)."""
+    return (int(guild_id) >> 22) % shard_count
 
 BODY = web.RequestKey("body", object)  # the parsed JSON body, or payload_json of a multipart body
 UPLOADS = web.RequestKey("uploads", list)  # files of a multipart body: {"name", "data", "content_type"}
@@ -218,6 +229,10 @@ def message_errors(body: dict) -> dict:
             errors["embeds"] = per_embed
         elif sum(embed_text_length(embed) for embed in embeds) > EMBEDS_TOTAL_LIMIT:
             errors["embeds"] = _error("MAX_EMBED_SIZE_EXCEEDED", "Embed size exceeds maximum size of 6000")
+    buttons = {str(i): e for i, c in enumerate(_walk_components(body.get("components") or []))
+               if c.get("type") == 2 and (e := button_errors(c))}
+    if buttons:
+        errors["components"] = buttons
     if (body.get("flags") or 0) & IS_COMPONENTS_V2:
         if content:
             errors["content"] = _error("MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2", "Cannot use content")
@@ -229,6 +244,27 @@ def message_errors(body: dict) -> dict:
             errors["components"] = _too_long(COMPONENTS_V2_COUNT_LIMIT)
         elif text > COMPONENTS_V2_TEXT_LIMIT:
             errors["components"] = _error("COMPONENT_MAX_TOTAL_TEXT_LENGTH_EXCEEDED", "Total text over 4000")
+    return errors
+
+
+def button_errors(button: dict) -> dict:
+    """A link button has a url and no custom_id; every other button the reverse (developer docs, "Button")."""
+    errors: dict[str, Any] = {}
+    if len(button.get("label") or "") > BUTTON_LABEL_LIMIT:
+        errors["label"] = _too_long(BUTTON_LABEL_LIMIT)
+    url, custom_id = button.get("url"), button.get("custom_id")
+    if button.get("style") == LINK_BUTTON:
+        if not url or not re.match(r"^(https?|discord)://", url):
+            errors["url"] = _error("URL_TYPE_INVALID_URL", "Not a well formed URL.")
+        elif len(url) > BUTTON_URL_LIMIT:
+            errors["url"] = _too_long(BUTTON_URL_LIMIT)
+        if custom_id is not None:
+            errors["custom_id"] = _error("BUTTON_COMPONENT_CUSTOM_ID_NOT_ALLOWED", "A link button has no custom_id")
+    else:
+        if not custom_id or len(custom_id) > CUSTOM_ID_LIMIT:
+            errors["custom_id"] = _error("BASE_TYPE_BAD_LENGTH", f"Must be between 1 and {CUSTOM_ID_LIMIT} in length.")
+        if url is not None:
+            errors["url"] = _error("BUTTON_COMPONENT_URL_NOT_ALLOWED", "Only a link button has a url")
     return errors
 
 
@@ -373,6 +409,27 @@ def message_text(message: dict) -> str:
 # --- the server -----------------------------------------------------------------------------------------------
 
 
+@dataclass
+class GatewaySession:
+    """One IDENTIFYed gateway session: a shard of the bot (shard 0 of 1 when the bot does not shard)."""
+
+    shard_id: int
+    shard_count: int
+    session_id: str | None  # None once invalidated: a RESUME is refused
+    ws: web.WebSocketResponse | None  # None while the bot is away (it may RESUME)
+    seq: int = 0
+    events: list[dict] = field(default_factory=list)  # every dispatch of this session, replayed on RESUME
+    ready: bool = False  # READY and the GUILD_CREATEs were sent
+
+    def owns(self, guild_id: str | None) -> bool:
+        # events outside any guild (DMs) go to shard 0
+        return self.shard_id == (0 if guild_id is None else shard_of(guild_id, self.shard_count))
+
+    def dispatched(self, event: str) -> list[dict]:
+        """The `d` of every `event` this session was sent."""
+        return [frame["d"] for frame in self.events if frame["t"] == event]
+
+
 class TimedSnowflakes:
     """Ids that carry the time they are made, as Discord's do: a bot reads an interaction's age from its id.
     `lag_s` makes new ids look that much older (an event that reached the bot late)."""
@@ -387,13 +444,16 @@ class TimedSnowflakes:
 
 
 class FakeDiscord:
-    """The server and its world: one guild, its channels, people, messages, commands and interactions."""
+    """The server and its world: guilds (one to start with), their channels, people, messages, commands,
+    interactions and the gateway sessions of the bot's shards. `shard_count` is what GET /gateway/bot recommends."""
 
     token: str = "fake-token"  # the only token /users/@me and IDENTIFY accept
 
     def __init__(
-        self, *, message_content_allowed: bool = True, clock: Callable[[], float] = time.monotonic
+        self, *, message_content_allowed: bool = True, clock: Callable[[], float] = time.monotonic,
+        shard_count: int = 1,
     ) -> None:
+        self.shard_count = shard_count
         self.message_content_allowed = message_content_allowed  # the Developer Portal toggle
         self.close_code_on_identify: int | None = None  # e.g. 4004 or 4014: close the gateway after IDENTIFY
         self._clock = clock
@@ -413,6 +473,7 @@ class FakeDiscord:
             self._role(self.guild_id, "@everyone", EVERYONE_PERMISSIONS, 0),
             self._role(self.admin_role_id, "Admin", ADMINISTRATOR, 1),
         ]
+        self._guilds: dict[str, dict] = {self.guild_id: {"name": "LocalLLaMA fans", "roles": self.roles}}
         for member in (self.bot_user, self.user, self.owner_user, self.other_bot_user):
             self.add_member(member)
         self._members[self.owner_user["id"]]["roles"] = [self.admin_role_id]
@@ -420,8 +481,8 @@ class FakeDiscord:
         self.channel_id = self._next_id()
         self.forum_channel_id = self._next_id()
         self._channels: dict[str, dict] = {
-            self.channel_id: self._text_channel(self.channel_id, "general", 0),
-            self.forum_channel_id: self._forum_channel(self.forum_channel_id, "help-forum", 1),
+            self.channel_id: self._text_channel(self.channel_id, "general", 0, self.guild_id),
+            self.forum_channel_id: self._forum_channel(self.forum_channel_id, "help-forum", 1, self.guild_id),
         }
         self._messages: dict[str, dict] = {}
         self._edits: dict[str, list[tuple[float, dict]]] = {}
@@ -429,7 +490,7 @@ class FakeDiscord:
         self._files: dict[str, bytes] = {}
 
         self.global_commands: list[dict] = []
-        self.guild_commands: list[dict] = []
+        self.commands_by_guild: dict[str, list[dict]] = {}
         self._command_ids: dict[tuple[str | None, int, str], str] = {}  # (guild, type, name) -> stable id
 
         self.requests: list[Request] = []
@@ -441,10 +502,7 @@ class FakeDiscord:
         self.resumes = 0
         self.identify_payloads: list[dict] = []
         self.intents: int | None = None  # from the last IDENTIFY
-        self._session_id: str | None = None
-        self._seq = 0
-        self._session_events: list[dict] = []  # dispatches of this session, replayed on RESUME
-        self._ws: web.WebSocketResponse | None = None
+        self._sessions: dict[int, GatewaySession] = {}  # by shard id
         self._sockets: set[web.WebSocketResponse] = set()
         self._send_lock = asyncio.Lock()
         self._ready = asyncio.Event()
@@ -511,6 +569,15 @@ class FakeDiscord:
         except TimeoutError:
             raise AssertionError(f"the bot did not IDENTIFY within {timeout} s") from None
 
+    @property
+    def ready_shards(self) -> list[int]:
+        """The shards with a connected session that got READY and its GUILD_CREATEs."""
+        return sorted(i for i, s in self._sessions.items() if s.ready and s.ws is not None)
+
+    def session(self, shard_id: int = 0) -> GatewaySession | None:
+        """The latest session of a shard (the one it RESUMEs), or None before it IDENTIFYs."""
+        return self._sessions.get(shard_id)
+
     # --- world ---
 
     def _next_id(self) -> str:
@@ -540,22 +607,41 @@ class FakeDiscord:
             {"user": user, "roles": [], "joined_at": iso_now(), "deaf": False, "mute": False, "flags": 0},
         )
 
+    def add_guild(self, name: str, *, shard: int | None = None) -> tuple[str, str]:
+        """Another guild with every member and a text channel "general": (guild id, channel id). With `shard`, its
+        id is picked so that shard owns it among `shard_count` shards. Add guilds before the bot connects: READY
+        and GUILD_CREATE announce them."""
+        if shard is not None and not 0 <= shard < self.shard_count:
+            raise ValueError(f"shard {shard} is not one of the fake's {self.shard_count} (FakeDiscord(shard_count=))")
+        guild_id = self._next_id()
+        if shard is not None:  # the same counter bits a few milliseconds earlier: still unique
+            ms = int(guild_id) >> 22
+            ms -= (ms - shard) % self.shard_count
+            guild_id = str((ms << 22) | (int(guild_id) & 0x3FFFFF))
+        self._guilds[guild_id] = {"name": name, "roles": [self._role(guild_id, "@everyone", EVERYONE_PERMISSIONS, 0)]}
+        channel_id = self._next_id()
+        self._channels[channel_id] = self._text_channel(channel_id, "general", 0, guild_id)
+        return guild_id, channel_id
+
+    def guild_of(self, channel_id: str) -> str:
+        return self._channels[channel_id]["guild_id"] if channel_id in self._channels else self.guild_id
+
     def _role(self, role_id: str, name: str, permissions: int, position: int) -> dict:
         return {
             "id": role_id, "name": name, "permissions": str(permissions), "position": position, "color": 0,
             "hoist": False, "managed": False, "mentionable": False, "flags": 0,
         }
 
-    def _text_channel(self, channel_id: str, name: str, position: int) -> dict:
+    def _text_channel(self, channel_id: str, name: str, position: int, guild_id: str) -> dict:
         return {
-            "id": channel_id, "type": GUILD_TEXT, "guild_id": self.guild_id, "name": name, "position": position,
+            "id": channel_id, "type": GUILD_TEXT, "guild_id": guild_id, "name": name, "position": position,
             "permission_overwrites": [], "parent_id": None, "nsfw": False, "topic": None, "last_message_id": None,
             "rate_limit_per_user": 0,
         }
 
-    def _forum_channel(self, channel_id: str, name: str, position: int) -> dict:
+    def _forum_channel(self, channel_id: str, name: str, position: int, guild_id: str) -> dict:
         return {
-            **self._text_channel(channel_id, name, position), "type": GUILD_FORUM, "available_tags": [],
+            **self._text_channel(channel_id, name, position, guild_id), "type": GUILD_FORUM, "available_tags": [],
             "default_reaction_emoji": None, "default_sort_order": None, "default_forum_layout": 0, "flags": 0,
         }
 
@@ -571,14 +657,17 @@ class FakeDiscord:
             "user": user, "roles": [], "joined_at": iso_now(), "deaf": False, "mute": False, "flags": 0,
         }
 
-    def _guild_payload(self) -> dict:
+    def _guild_payload(self, guild_id: str) -> dict:
+        guild = self._guilds[guild_id]
+        channels = [c for c in self._channels.values() if c["guild_id"] == guild_id]
         return {
-            "id": self.guild_id, "name": "LocalLLaMA fans", "icon": None, "owner_id": self.owner_user["id"],
-            "unavailable": False, "member_count": len(self._members), "large": False, "roles": self.roles,
+            "id": guild_id, "name": guild["name"], "icon": None, "owner_id": self.owner_user["id"],
+            "unavailable": False, "member_count": len(self._members), "large": False, "roles": guild["roles"],
             "emojis": [], "stickers": [], "features": [], "voice_states": [], "presences": [],
-            "threads": self.threads, "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
+            "threads": [copy.deepcopy(c) for c in channels if c["type"] in (PUBLIC_THREAD, PRIVATE_THREAD)],
+            "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
             "members": list(self._members.values()),
-            "channels": [c for c in self._channels.values() if c["type"] in (GUILD_TEXT, GUILD_FORUM)],
+            "channels": [c for c in channels if c["type"] in (GUILD_TEXT, GUILD_FORUM)],
             "verification_level": 0, "default_message_notifications": 0, "explicit_content_filter": 0,
             "mfa_level": 0, "premium_tier": 0, "preferred_locale": "en-US", "nsfw_level": 0,
             "system_channel_flags": 0, "joined_at": self._members[self.bot_user["id"]]["joined_at"],
@@ -631,7 +720,7 @@ class FakeDiscord:
         if replied is not None and (allowed is None or allowed.get("replied_user", False)):
             if all(u["id"] != replied["id"] for u in users):
                 users.append(self._mention_entry(replied))
-        role_ids = {r["id"] for r in self.roles}
+        role_ids = {r["id"] for guild in self._guilds.values() for r in guild["roles"]}
         roles = [
             r for r in dict.fromkeys(ROLE_MENTION.findall(content)) if r in role_ids and allows(allowed, "roles", r)
         ]
@@ -661,7 +750,7 @@ class FakeDiscord:
         allowed = body.get("allowed_mentions")
         mentions, roles, everyone = self._mentions(content, allowed, referenced["author"] if referenced else None)
         message: dict[str, Any] = {
-            "id": message_id or self._next_id(), "channel_id": channel_id, "guild_id": self.guild_id,
+            "id": message_id or self._next_id(), "channel_id": channel_id, "guild_id": self.guild_of(channel_id),
             "author": author, "content": content, "timestamp": iso_now(), "edited_timestamp": None,
             "tts": bool(body.get("tts")), "mention_everyone": everyone, "mentions": mentions, "mention_roles": roles,
             "attachments": attachments, "embeds": body.get("embeds") or [], "pinned": False, "type": message_type,
@@ -676,7 +765,7 @@ class FakeDiscord:
         if reference:
             message["message_reference"] = {
                 "type": 0, "message_id": str(reference["message_id"]),
-                "channel_id": str(reference.get("channel_id") or channel_id), "guild_id": self.guild_id,
+                "channel_id": str(reference.get("channel_id") or channel_id), "guild_id": message["guild_id"],
             }
             message["referenced_message"] = copy.deepcopy(referenced)
         if allowed is not None:
@@ -743,8 +832,9 @@ class FakeDiscord:
                 await self._on_gateway_payload(ws, payload["op"], payload.get("d"))
         finally:
             self._sockets.discard(ws)
-            if self._ws is ws:
-                self._ws = None
+            for session in self._sessions.values():
+                if session.ws is ws:
+                    session.ws = None
         return ws
 
     async def _on_gateway_payload(self, ws: web.WebSocketResponse, op: int, data: Any) -> None:
@@ -755,16 +845,20 @@ class FakeDiscord:
         elif op == 6:
             await self._resume(ws, data)
         elif op == 8:  # REQUEST_GUILD_MEMBERS, only with the members intent
-            chunk = {"guild_id": self.guild_id, "members": list(self._members.values()), "chunk_index": 0,
+            chunk = {"guild_id": str(data.get("guild_id") or self.guild_id), "members": list(self._members.values()),
+                     "chunk_index": 0,
                      "chunk_count": 1, "nonce": data.get("nonce")}
             await self._dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
     async def _identify(self, ws: web.WebSocketResponse, data: dict) -> None:
         self.identify_payloads.append(data)
         intents = data.get("intents", 0)
+        shard_id, shard_count = data.get("shard") or (0, 1)
         close_code = self.close_code_on_identify
         if close_code is None and data.get("token") != self.token:
             close_code = 4004  # Authentication failed
+        if close_code is None and not 0 <= shard_id < shard_count:
+            close_code = 4010  # Invalid shard
         if close_code is None and intents & MESSAGE_CONTENT_INTENT and not self.message_content_allowed:
             close_code = 4014  # Disallowed intent(s)
         if close_code is not None:
@@ -773,32 +867,36 @@ class FakeDiscord:
         self._ready.clear()
         self.identifies += 1
         self.intents = intents
-        self._session_id = secrets.token_hex(16)
-        self._seq = 0
-        self._session_events = []
-        self._ws = ws
+        session = GatewaySession(shard_id, shard_count, secrets.token_hex(16), ws)
+        self._sessions[shard_id] = session
+        guild_ids = [g for g in self._guilds if session.owns(g)]
         ready = {
             "v": 10, "user": {**self.bot_user, "verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": self.guild_id, "unavailable": True}], "session_id": self._session_id,
+            "guilds": [{"id": g, "unavailable": True} for g in guild_ids], "session_id": session.session_id,
             "resume_gateway_url": self.gateway_url,  # discord.py resumes here: it must not be the real gateway
             "application": {"id": self.app_id, "flags": 0}, "private_channels": [], "relationships": [],
+            "shard": [shard_id, shard_count],
         }
-        await self._dispatch("READY", ready)
-        await self._dispatch("GUILD_CREATE", self._guild_payload())
+        await self._dispatch_to(session, "READY", ready)
+        for guild_id in guild_ids:
+            await self._dispatch_to(session, "GUILD_CREATE", self._guild_payload(guild_id))
+        session.ready = True
         self._ready.set()
 
     async def _resume(self, ws: web.WebSocketResponse, data: dict) -> None:
-        if self._session_id is None or data.get("session_id") != self._session_id or data.get("token") != self.token:
+        session = next((s for s in self._sessions.values() if s.session_id and s.session_id == data.get("session_id")),
+                       None)
+        if session is None or data.get("token") != self.token:
             await self._send(ws, {"op": 9, "d": False, "s": None, "t": None})
             return
         self.resumes += 1
-        self._ws = ws
+        session.ws = ws
         last_seen = data.get("seq") or 0
-        for frame in self._session_events:  # what the bot missed while it was away
+        for frame in list(session.events):  # what the bot missed while it was away
             if frame["s"] > last_seen:
                 await self._send(ws, frame)
-        self._seq += 1
-        await self._send(ws, {"op": 0, "t": "RESUMED", "s": self._seq, "d": {}})
+        session.seq += 1
+        await self._send(ws, {"op": 0, "t": "RESUMED", "s": session.seq, "d": {}})
 
     async def _send(self, ws: web.WebSocketResponse, payload: dict) -> bool:
         async with self._send_lock:
@@ -811,24 +909,37 @@ class FakeDiscord:
             return True
 
     async def _dispatch(self, event: str, data: dict) -> None:
-        """Send a DISPATCH; while the bot is away it waits in the session log and is replayed on RESUME."""
-        self._seq += 1
-        frame = {"op": 0, "t": event, "s": self._seq, "d": data}
-        self._session_events.append(frame)
-        if self._ws is not None:
-            await self._send(self._ws, frame)
+        """Send a DISPATCH to the session of the shard that owns its guild (every guild event carries guild_id);
+        while the bot is away it waits in the session log and is replayed on RESUME."""
+        guild_id = data.get("guild_id")
+        for session in list(self._sessions.values()):
+            if session.owns(guild_id):
+                await self._dispatch_to(session, event, data)
 
-    async def send_reconnect(self) -> None:
-        """Op 7: the bot closes the connection and RESUMEs at resume_gateway_url (resumes += 1)."""
-        if self._ws is not None:
-            await self._send(self._ws, {"op": 7, "d": None, "s": None, "t": None})
+    async def _dispatch_to(self, session: GatewaySession, event: str, data: dict) -> None:
+        session.seq += 1
+        frame = {"op": 0, "t": event, "s": session.seq, "d": data}
+        session.events.append(frame)
+        if session.ws is not None:
+            await self._send(session.ws, frame)
 
-    async def invalidate_session(self, resumable: bool = False) -> None:
+    def _sessions_of(self, shard_id: int | None) -> list[GatewaySession]:
+        return [s for i, s in self._sessions.items() if shard_id is None or i == shard_id]
+
+    async def send_reconnect(self, shard_id: int | None = None) -> None:
+        """Op 7 (to every shard by default): the bot closes the connection and RESUMEs at resume_gateway_url
+        (resumes += 1)."""
+        for session in self._sessions_of(shard_id):
+            if session.ws is not None:
+                await self._send(session.ws, {"op": 7, "d": None, "s": None, "t": None})
+
+    async def invalidate_session(self, resumable: bool = False, shard_id: int | None = None) -> None:
         """Op 9. Not resumable: the bot IDENTIFYs again (discord.py sleeps 5 s in before_identify_hook first)."""
-        if not resumable:
-            self._session_id = None
-        if self._ws is not None:
-            await self._send(self._ws, {"op": 9, "d": resumable, "s": None, "t": None})
+        for session in self._sessions_of(shard_id):
+            if not resumable:
+                session.session_id = None
+            if session.ws is not None:
+                await self._send(session.ws, {"op": 9, "d": resumable, "s": None, "t": None})
 
     # --- events a person causes ---
 
@@ -885,7 +996,7 @@ class FakeDiscord:
     def _new_thread(self, parent_id: str, name: str, *, owner_id: str, thread_id: str | None = None,
                     thread_type: int = PUBLIC_THREAD, auto_archive_duration: int = 1440) -> dict:
         thread = {
-            "id": thread_id or self._next_id(), "type": thread_type, "guild_id": self.guild_id,
+            "id": thread_id or self._next_id(), "type": thread_type, "guild_id": self.guild_of(parent_id),
             "parent_id": parent_id, "owner_id": owner_id, "name": name, "last_message_id": None,
             "rate_limit_per_user": 0, "message_count": 0, "member_count": 1, "total_message_sent": 0, "flags": 0,
             "applied_tags": [], "thread_metadata": {
@@ -896,8 +1007,13 @@ class FakeDiscord:
         self._channels[thread["id"]] = thread
         return thread
 
-    def _command_named(self, name: str) -> dict:
-        for command in self.guild_commands + self.global_commands:
+    @property
+    def guild_commands(self) -> list[dict]:
+        """The commands registered in the first guild (`guild_id`)."""
+        return self.commands_by_guild.get(self.guild_id, [])
+
+    def _command_named(self, name: str, guild_id: str | None = None) -> dict:
+        for command in self.commands_by_guild.get(guild_id or self.guild_id, []) + self.global_commands:
             if command["name"] == name and command.get("type", 1) == 1:
                 return command
         registered = [c["name"] for c in self.commands]
@@ -949,15 +1065,16 @@ class FakeDiscord:
     ) -> dict:
         user = user or self.user
         channel = self._channels[channel_id or self.channel_id]
+        guild_id = channel["guild_id"]
         if member_permissions is None:
             member_permissions = str(ADMINISTRATOR if user["id"] == self.owner_user["id"] else EVERYONE_PERMISSIONS)
         payload = {
             "id": self._next_id(), "application_id": self.app_id, "type": interaction_type,
-            "token": f"itok-{secrets.token_urlsafe(24)}", "version": 1, "guild_id": self.guild_id,
+            "token": f"itok-{secrets.token_urlsafe(24)}", "version": 1, "guild_id": guild_id,
             "channel_id": channel["id"], "channel": copy.deepcopy(channel),
             "member": {**self._member_of(user), "user": user, "permissions": member_permissions},
             "app_permissions": str(EVERYONE_PERMISSIONS), "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {"0": self.guild_id}, "context": 0,
+            "entitlements": [], "authorizing_integration_owners": {"0": guild_id}, "context": 0,
             "attachment_size_limit": 10 * 1024 * 1024, "data": data,
         }
         if message is not None:
@@ -985,7 +1102,7 @@ class FakeDiscord:
         """A person runs a registered slash command. Option values are converted to the registered option types;
         pass a user/channel/role dict for those option types. member_permissions defaults to the member's roles
         (ADMINISTRATOR "8" for owner_user, the @everyone permissions for everyone else)."""
-        command = self._command_named(name)
+        command = self._command_named(name, self.guild_of(channel_id or self.channel_id))
         built, resolved = self._command_options(command, options, subcommand, group, focused=None)
         data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1, "options": built}
         if resolved:
@@ -1002,7 +1119,7 @@ class FakeDiscord:
         user: dict | None = None, channel_id: str | None = None, member_permissions: str | None = None,
     ) -> FakeInteraction:
         """A person types into option `focused`: values are sent as typed (strings). Choices: `.choices`."""
-        command = self._command_named(name)
+        command = self._command_named(name, self.guild_of(channel_id or self.channel_id))
         built, _ = self._command_options(command, options, subcommand, group, focused=focused)
         data: dict[str, Any] = {"id": command["id"], "name": name, "type": 1, "options": built}
         if "guild_id" in command:
@@ -1125,19 +1242,19 @@ class FakeDiscord:
 
     async def _get_gateway_bot(self, request: web.Request) -> web.Response:
         limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return json_response({"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        return json_response({"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limit})
 
     def _check_app(self, request: web.Request) -> str | None:
         if request.match_info["app_id"] != self.app_id:
             raise DiscordError(403, 50001, "Missing Access")
         guild_id = request.match_info.get("guild_id")
-        if guild_id is not None and guild_id != self.guild_id:
+        if guild_id is not None and guild_id not in self._guilds:
             raise DiscordError(403, 50001, "Missing Access")
         return guild_id
 
     async def _get_commands(self, request: web.Request) -> web.Response:
         guild_id = self._check_app(request)
-        return json_response(self.guild_commands if guild_id else self.global_commands)
+        return json_response(self.commands_by_guild.get(guild_id, []) if guild_id else self.global_commands)
 
     async def _put_commands(self, request: web.Request) -> web.Response:
         guild_id = self._check_app(request)
@@ -1157,7 +1274,7 @@ class FakeDiscord:
                 registered["guild_id"] = guild_id
             stored.append(registered)
         if guild_id:
-            self.guild_commands = stored
+            self.commands_by_guild[guild_id] = stored
         else:
             self.global_commands = stored
         return json_response(stored)
@@ -1230,7 +1347,7 @@ class FakeDiscord:
     async def _delete_message(self, request: web.Request) -> web.Response:
         message = self._channel_message(request)
         del self._messages[message["id"]]
-        deleted = {"id": message["id"], "channel_id": message["channel_id"], "guild_id": self.guild_id}
+        deleted = {"id": message["id"], "channel_id": message["channel_id"], "guild_id": message["guild_id"]}
         await self._dispatch("MESSAGE_DELETE", deleted)
         return web.Response(status=204)
 
@@ -1297,7 +1414,7 @@ class FakeDiscord:
             "webhook_id": self.app_id, "application_id": self.app_id,
             "interaction_metadata": {
                 "id": interaction.id, "type": interaction.type, "user": interaction.payload["member"]["user"],
-                "authorizing_integration_owners": {"0": self.guild_id},
+                "authorizing_integration_owners": {"0": interaction.payload["guild_id"]},
             },
         }
         message = self._new_message(
@@ -1424,7 +1541,7 @@ class FakeDiscord:
         message = self._webhook_message(interaction, request.match_info["message_id"])
         del self._messages[message["id"]]
         if not message["flags"] & EPHEMERAL:
-            deleted = {"id": message["id"], "channel_id": message["channel_id"], "guild_id": self.guild_id}
+            deleted = {"id": message["id"], "channel_id": message["channel_id"], "guild_id": message["guild_id"]}
             await self._dispatch("MESSAGE_DELETE", deleted)
         return web.Response(status=204)
 

@@ -106,7 +106,8 @@ def test_logs_in_and_syncs_its_commands_to_the_configured_guild(core, tmp_path):
     async def scenario(fake: FakeDiscord) -> None:
         async with running(fake, core, tmp_path):
             commands = {c["name"]: c for c in fake.commands}
-            assert set(commands) == {"willitrun", "ask", "glossary", "error", "compare", "choosegpu", "admin"}
+            assert set(commands) == {"willitrun", "ask", "glossary", "error", "compare", "choosegpu", "admin",
+                                     "finetune", "serve", "image", "cost", "whatcanirun"}
             assert all(c.get("guild_id") == fake.guild_id for c in commands.values())
             assert int(commands["admin"]["default_member_permissions"]) == MANAGE_GUILD
             assert fake.identifies == 1
@@ -223,11 +224,13 @@ def test_compare_shows_the_same_model_on_both_gpus(core, tmp_path, engine):
 
     async def scenario(fake: FakeDiscord) -> None:
         async with running(fake, core, tmp_path):
-            interaction = await fake.slash("compare", {"gpu_a": "rtx 3060", "gpu_b": "rtx 4090"})
+            interaction = await fake.slash("compare", {"gpu_a": "rtx 3060", "gpu_b": "rtx 4090",
+                                                       "model": "llama 3.1 8b"})
             await interaction.wait_done()
             text = interaction.answered_text()
-            for report in reports:
-                assert report.hardware in text and f"needs {report.total_bytes / GIB:.1f} GB" in text
+            speeds = [f"{r.decode_tokens_per_s.low:g}–{r.decode_tokens_per_s.high:g} tokens/s" for r in reports]
+            assert f"{reports[0].hardware} vs {reports[1].hardware}" in text
+            assert all(speed in text for speed in speeds)
 
     run(scenario)
 

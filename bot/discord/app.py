@@ -1,6 +1,6 @@
-"""The bot: a thin discord.py Bot that holds the core (bot.core.Core), the generation queue and the store, sets the
-safety defaults once, loads one extension per concern, and turns a refused login into a message the operator can
-act on."""
+"""The bot: a thin discord.py AutoShardedBot that holds the core (bot.core.Core), the generation queue and the store,
+sets the safety defaults once, loads one extension per concern, and turns a refused login or an impossible shard
+setting into a message the operator can act on."""
 from __future__ import annotations
 
 import asyncio
@@ -13,11 +13,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.charts import memory_breakdown_chart
+from bot.charts import answer_chart
 from bot.core import Core
 from bot.discord.chart_thread import ChartThread
 from bot.discord.error_replies import tell_interaction_user, user_message_for
 from bot.discord.interactions import too_late
+from bot.discord.name_pick import PickButton, offer_names
 from bot.discord.rate_limits import RateLimits, admitted
 from bot.discord.store import Store, softly
 from bot.discord.views import DYNAMIC_ITEMS
@@ -40,6 +41,27 @@ TOKEN_REFUSED = "Discord refused the token in DISCORD_TOKEN: copy the bot token 
 
 class StartupError(Exception):
     """The bot cannot start; the message tells the operator what to change."""
+
+
+def shard_options(settings: Settings) -> dict:
+    """discord.py's `shard_count` and `shard_ids` from DISCORD_SHARD_COUNT and DISCORD_SHARD_IDS: none when unset
+    (discord.py asks Discord for the count and runs every shard here). StartupError names the setting at fault."""
+    count, ids = settings.discord_shard_count, settings.discord_shard_ids
+    if count is None:
+        if ids:
+            raise StartupError("DISCORD_SHARD_IDS needs DISCORD_SHARD_COUNT: set it to the total number of shards "
+                               "across every process (the same in each).")
+        return {}
+    if count < 1:
+        raise StartupError(f"DISCORD_SHARD_COUNT must be at least 1, not {count}.")
+    outside = [i for i in ids if not 0 <= i < count]
+    if outside:
+        raise StartupError(f"DISCORD_SHARD_IDS: with DISCORD_SHARD_COUNT={count} shard ids run from 0 to {count - 1}; "
+                           f"{', '.join(map(str, outside))} is outside that.")
+    if len(set(ids)) < len(ids):
+        raise StartupError(f"DISCORD_SHARD_IDS lists a shard twice: {','.join(map(str, ids))}.")
+    # no ids: this process runs every shard of the count
+    return {"shard_count": count, "shard_ids": sorted(ids) or None}
 
 
 def longest_text_option(options: list[dict]) -> tuple[str, int] | None:
@@ -81,6 +103,8 @@ class AnswerTree(app_commands.CommandTree):
         return True
 
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError, /) -> None:
+        if await offer_names(interaction, error):     # an unknown name: the closest real ones, as buttons
+            return
         await tell_interaction_user(interaction, user_message_for(error))
 
 
@@ -92,15 +116,16 @@ def build_intents(settings: Settings) -> discord.Intents:
     return intents
 
 
-class WillItRunBot(commands.Bot):
+class WillItRunBot(commands.AutoShardedBot):
     prune_interval_s = PRUNE_INTERVAL_S
 
     def __init__(self, core: Core, store: Store, metrics: MetricsRecorder | None = None, **client_options):
         """`core` answers every question; /admin reload replaces it whole (bot.core). `client_options` go to
         discord.py's Client (tests pass guild_ready_timeout). `metrics`: where answers, feedback and the queue depth
-        are counted (bot.ops.metrics; nothing by default)."""
+        are counted (bot.ops.metrics; nothing by default). Raises StartupError for impossible shard settings."""
         settings = core.settings
         super().__init__(
+            **shard_options(settings),
             command_prefix=commands.when_mentioned,   # unused: no prefix commands, mentions are questions
             help_command=None,
             intents=build_intents(settings),
@@ -122,9 +147,10 @@ class WillItRunBot(commands.Bot):
         self.rate_limits = RateLimits(settings)
         self._pruning: asyncio.Task | None = None
 
-    def draw_chart(self, report) -> bytes:
-        """The memory chart of a sizing report, as PNG bytes (runs on the chart thread)."""
-        return memory_breakdown_chart(report)
+    def draw_chart(self, subject) -> bytes:
+        """The chart of an answer (a sizing report's memory, what_can_i_run's options, compare's sides), as PNG bytes
+        (runs on the chart thread)."""
+        return answer_chart(subject)
 
     async def may_act_globally(self, user: discord.abc.User) -> bool:
         """Whether `user` may run what changes the bot on every server: the application's owner (or a member of
@@ -148,9 +174,10 @@ class WillItRunBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         # buttons on answers sent before a restart: discord.py only knows a dynamic item once it is registered
-        self.add_dynamic_items(*DYNAMIC_ITEMS)
-        if self.settings.discord_sync_commands:
-            # once per start, never in on_ready (which fires again after every reconnect)
+        self.add_dynamic_items(*DYNAMIC_ITEMS, PickButton)
+        if self.settings.discord_sync_commands and (self.shard_ids is None or 0 in self.shard_ids):
+            # once per start, never in on_ready (which fires again after every reconnect); with the shards split
+            # across processes, only the one that runs shard 0 registers the commands for all of them
             synced = await self.sync_commands()
             log.info("synced %d commands", len(synced))
 
@@ -166,7 +193,8 @@ class WillItRunBot(commands.Bot):
         """No prefix commands: the listener extension decides which messages are questions."""
 
     async def on_ready(self) -> None:
-        log.info("connected as %s to %d guild(s)", self.user, len(self.guilds))
+        log.info("connected as %s to %d guild(s) on shard(s) %s of %s", self.user, len(self.guilds),
+                 ",".join(map(str, sorted(self.shards))), self.shard_count)
 
     async def start(self, token: str, *, reconnect: bool = True) -> None:
         try:

@@ -7,7 +7,7 @@ import signal
 import sys
 
 from bot.core import Core
-from bot.discord.app import StartupError, WillItRunBot
+from bot.discord.app import StartupError, WillItRunBot, shard_options
 from bot.discord.platform import point_discord_at
 from bot.discord.store import Store, default_path
 from bot.llm.base import LLMError
@@ -44,11 +44,12 @@ def run_bot(core: Core) -> int:
     point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
     log.info("loading the search index and the language model")
     try:
+        shard_options(settings)                  # a shard setting that cannot work stops the start before the slow part
         _ = core.retriever                       # a stale or corrupt index is rebuilt here, with a log line
         load = getattr(core.backend, "load", None)
         if load is not None:                       # a local model that cannot load should stop the start, not
             load()                                 # the first question
-    except LLMError as exc:
+    except (LLMError, StartupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     store = Store(default_path(settings.data_dir), retention_days=settings.data_retention_days)

@@ -49,6 +49,14 @@ CREATE TABLE IF NOT EXISTS answers (message_id INTEGER PRIMARY KEY, record TEXT 
 """
 
 
+class SlashCommand(BaseModel):
+    """A slash command as it was sent, one of its names unknown: asked again with the name picked from buttons."""
+    name: str
+    options: dict[str, str | int | float]       # option name -> value as typed
+    option: str                                 # the option that holds the unknown name
+    unknown: str                                # that name
+
+
 class AnswerRecord(BaseModel):
     """What a bot message answered: enough to continue from it."""
     question: str
@@ -56,6 +64,7 @@ class AnswerRecord(BaseModel):
     fields: SizingFields | None = None          # for follow-ups in a reply chain
     request: SizingRequest | None = None        # for "try another quantization or context"
     sources: list[Source] = []                  # for "show sources"
+    command: SlashCommand | None = None         # for "did you mean" buttons (name_pick); None once answered
 
 
 class UnansweredQuestion(BaseModel):

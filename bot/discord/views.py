@@ -18,6 +18,7 @@ from bot.discord.rate_limits import admitted
 from bot.discord.render import sources_detail_posts
 from bot.discord.replies import respond
 from bot.discord.store import AnswerRecord, softly
+from bot.permalinks import sizing_permalink
 from bot.sizing.schema import SizingReport, SizingRequest
 from bot.sizing.tensors import is_quantized
 
@@ -136,8 +137,8 @@ class VariantButton(_TimelyItem, template=r"alt:(?P<field>quant|context|kv):(?P<
                 return
             request = self.changed(record.request)
             report, post = await sized_post(_bot(interaction), request)
-            ids = await respond(interaction, [post], view=answer_view(record.kind, report, request, []),
-                                ephemeral=True)
+            view = answer_view(record.kind, report, request, [], _bot(interaction).settings.public_url)
+            ids = await respond(interaction, [post], view=view, ephemeral=True)
             await remember(_bot(interaction), ids, record.model_copy(update={"request": request}))
 
         await _guarded(interaction, resize)
@@ -158,9 +159,22 @@ def variant_buttons(report: SizingReport) -> list[VariantButton]:
     return out
 
 
-def answer_view(kind: str, report: SizingReport | None, request: SizingRequest | None, sources: list
-                ) -> discord.ui.View | None:
-    """The buttons for one answer; None for answers that only ask something back."""
+LINK_URL_LIMIT = 512    # Discord refuses a whole message whose link button has a longer url (50035)
+
+
+def calculator_button(public_url: str | None, request: SizingRequest) -> discord.ui.Button | None:
+    """The "Open in calculator" link to the web page that answers the same request (bot.permalinks), when
+    PUBLIC_URL says where the page is and the page can ask the same."""
+    url = sizing_permalink(public_url, request) if public_url else None
+    if url is None or len(url) > LINK_URL_LIMIT:
+        return None
+    return discord.ui.Button(style=discord.ButtonStyle.link, url=url, label="Open in calculator", row=0)
+
+
+def answer_view(kind: str, report: SizingReport | None, request: SizingRequest | None, sources: list,
+                public_url: str | None = None) -> discord.ui.View | None:
+    """The buttons for one answer; None for answers that only ask something back. `public_url` (PUBLIC_URL):
+    where the web calculator is, for a link to it."""
     if kind in ("none", "clarify"):
         return None
     view = discord.ui.View(timeout=None)
@@ -169,6 +183,8 @@ def answer_view(kind: str, report: SizingReport | None, request: SizingRequest |
     if sources:
         view.add_item(SourcesButton())
     if report is not None and request is not None:
+        if (link := calculator_button(public_url, request)) is not None:
+            view.add_item(link)
         for button in variant_buttons(report):
             view.add_item(button)
     return view

@@ -7,7 +7,6 @@ A later answer kind (/whatcanirun, /compare) is one route here, one template, an
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -19,6 +18,7 @@ from starlette.templating import Jinja2Templates
 from bot.charts import chart_alt_text
 from bot.errors import UnknownNameError, WillItRunError, validation_message
 from bot.format import VERDICT_WORDS
+from bot.permalinks import FORM_FIELDS, permalink_query
 from bot.sizing.devices import gb
 from bot.sizing.kv_cache import KV_CACHE_TYPES
 from bot.sizing.schema import MAX_GPUS, SizingReport, SizingRequest
@@ -35,9 +35,6 @@ from bot.web.state import WebState
 TEMPLATES = Path(__file__).parent / "templates"
 # (label, path) of the pages in the header; /whatcanirun and /compare join here when their kinds exist
 NAV = (("Will it run?", "/"), ("Glossary and errors", "/kb"), ("API", "/openapi.json"))
-# the form's fields, in permalink order; each is a SizingRequest field of the same name
-FORM_FIELDS = ("model", "gpu", "gpus", "quant", "context", "kv_cache_type", "runtime")
-DEFAULTS = {"gpus": "1", "kv_cache_type": "f16", "runtime": "llama.cpp"}
 # which form field an unknown name belongs to (UnknownNameError.kind)
 FIELD_OF_KIND = {"model": "model", "GPU or hardware": "gpu", "quantization": "quant"}
 CHART_CACHE_SECONDS = 3600
@@ -52,11 +49,6 @@ templates = Jinja2Templates(env=_env)
 
 def form_values(query: QueryParams) -> dict[str, str]:
     return {name: query.get(name, "").strip()[:200] for name in FORM_FIELDS}
-
-
-def permalink_query(values: dict[str, str]) -> str:
-    """The shortest query that asks the same: empty fields and defaults left out, fields in a fixed order."""
-    return urlencode([(k, v) for k in FORM_FIELDS if (v := values.get(k)) and DEFAULTS.get(k) != v])
 
 
 def sizing_request(values: dict[str, str]) -> SizingRequest:
