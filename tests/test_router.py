@@ -79,6 +79,24 @@ def test_gpu_names_resolve_with_or_without_vendor(router, text, gpu_id):
     assert sizing_of(router, text).gpu.id == gpu_id
 
 
+@pytest.mark.parametrize("text, typed", [
+    ("will llama 3.1 8b run on a gtx 4090 ti super", "gtx 4090 ti super"),   # was sized as an RTX 4090
+    ("will llama 3.1 8b run on an rtx 5095", "rtx 5095"),                    # was answered "which GPU do I need"
+    ("can my rtx5095 run llama 3.1 8b", "rtx5095"),
+])
+def test_a_gpu_the_catalog_lacks_is_said_back_not_replaced(router, text, typed):
+    route = router.route(text)
+    assert route.sizing.gpu is None and route.sizing.unknown_gpu == typed
+    assert route.kind == "clarify"
+
+
+def test_the_clarify_answer_for_an_unknown_gpu_names_the_closest_cards(core):
+    from bot.answer.pipeline import answer
+    result = answer(core, "will llama 3.1 8b run on an rtx 5095")
+    assert result.kind == "clarify"
+    assert "I don't know a GPU called 'rtx 5095'" in result.text and "rtx-5090" in result.text
+
+
 def test_model_sizes_and_contexts_are_not_mistaken_for_gpus(router):
     fields = sizing_of(router, "can i run llama 3.1 8b at 16k context?")
     assert fields.gpu is None

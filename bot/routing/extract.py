@@ -202,8 +202,37 @@ class Extraction:
     gpu_span: tuple[int, int] | None = None
     bare_size: str | None = None          # "70b" with no model name around it
     family: str | None = None             # "llama 3": a model family without a size
+    unknown_gpu: str | None = None        # "rtx 5095", "4090 ti super": a GPU the catalog does not have
     platform_memory: float | None = None  # memory written next to a CPU platform ("epyc genoa 384gb")
     claimed: set[int] = field(default_factory=set)   # tokens that named a field
+
+
+# words that make another product of a card's number: "4090 ti super" is not an RTX 4090
+VARIANT_WORDS = frozenset({"ti", "super", "xt", "xtx", "gre"})
+GPU_BRANDS = frozenset({"rtx", "gtx", "rx", "arc", "radeon", "geforce", "quadro", "tesla"})
+_BRAND_AND_NUMBER = re.compile(r"(?:rtx|gtx|rx)\d{3,4}[a-z]{0,5}")
+
+
+def _unknown_gpu(t: Tokens, used: set[int], best: Match | None) -> str | None:
+    """A GPU named the way GPUs are named that the catalog does not have ("rtx 5095", "4090 ti super"): said back
+    with the closest names rather than sized as another card or dropped. `best`: the catalog name found, if any."""
+    if best is not None:
+        k = best.end
+        while k < len(t) and k not in used and t.words[k] in VARIANT_WORDS:
+            k += 1
+        if k == best.end:
+            return None
+        start = best.start - 1 if best.start > 0 and t.words[best.start - 1] in GPU_BRANDS else best.start
+        return " ".join(t.words[start:k])
+    for k, w in enumerate(t.words):
+        if k in used:
+            continue
+        if _BRAND_AND_NUMBER.fullmatch(w):
+            return w
+        if w in GPU_BRANDS and k + 1 < len(t) and k + 1 not in used and re.fullmatch(r"[a-z]?\d{3,5}[a-z]{0,3}",
+                                                                                   t.words[k + 1]):
+            return f"{w} {t.words[k + 1]}"
+    return None
 
 
 class FieldExtractor:
@@ -241,6 +270,7 @@ class FieldExtractor:
                 gpus = _count_of(m.group(1))
         out.fields = SizingFields(model=model, gpu=gpu, gpus=gpus, quant=quant, context=context, ram_gb=ram,
                                   cpu_only=cpu_only, unknown_model=out.bare_size or out.family,
+                                  unknown_gpu=out.unknown_gpu if gpu is None else None,
                                   calc=calc_fields(text))
         return out
 
@@ -367,9 +397,14 @@ class FieldExtractor:
                 return GpuRef(id=hw.id, memory_gb=memory[0]), None
             bare = self._bare_card(t, used)
             if bare is None:
+                out.unknown_gpu = _unknown_gpu(t, used, None)
                 return None, self._count_words(t, used)
             size, at = bare
             return GpuRef(id=None, memory_gb=size), _count_before(t, at)
+        unknown = _unknown_gpu(t, used, best)
+        if unknown is not None:
+            out.unknown_gpu = unknown
+            return None, _count_before(t, best.start)
         out.gpu_span = (best.start, best.end)
         candidates: list[Hardware] = best.item
         laptop = self._laptop_variant(t, best)

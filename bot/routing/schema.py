@@ -87,6 +87,7 @@ class SizingFields(BaseModel):
     cpu_only: bool = False
     # a model the message names that the catalog cannot resolve ("llama 3", "a 70b model", "llama 3.1 13b")
     unknown_model: str | None = None
+    unknown_gpu: str | None = None    # a GPU named as one is named ('rtx 5095') that the catalog does not have
     calc: CalcFields | None = None
     # the kind these fields were answered as, with what else it read (use, sides): a follow-up re-runs that kind
     kind: IntentKind | None = None
@@ -124,6 +125,8 @@ class Route(BaseModel):
         f = self.sizing
         if f is None or f.model is None:
             return "clarify"
+        if f.gpu is None and f.unknown_gpu:
+            return "clarify"       # never sized on another card, nor answered as "which GPU do I need"
         if f.gpu is None and not f.cpu_only and f.ram_gb is None:
             return "choose"
         return "sizing"
