@@ -19,6 +19,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from bot.answer.results import Comparison, WhatCanIRun
+from bot.calc.schema import CostResult
 from bot.errors import InvalidRequestError
 from bot.format import VERDICT_WORDS
 from bot.sizing.choose import full_offload_devices
@@ -442,8 +443,68 @@ def compare_alt_text(c: Comparison) -> str:
             + "; ".join(speeds) + ".")
 
 
+# -- cost: cumulative spend, local against APIs ----------------------------------------------------------------------
+COST_APIS = 3               # the cheapest APIs drawn: more lines than this is noise at 800 px
+LOCAL_COLOUR = "#0072B2"
+API_COLOURS = ("#E69F00", "#009E73", "#CC79A7")
+
+
+def cost_horizon_months(c: CostResult) -> int:
+    """How far the lines run: past the break-even with the cheapest API when there is one, else three years."""
+    even = c.break_even_months
+    return max(12, min(120, math.ceil(even * 1.5))) if even else 36
+
+
+def cumulative_costs(c: CostResult) -> tuple[list[int], list[float], list[tuple[str, list[float]]]]:
+    """Months 0..horizon, what running it locally has cost by then (the hardware at month 0, then electricity), and
+    what the same tokens would have cost on each of the cheapest APIs."""
+    months = list(range(cost_horizon_months(c) + 1))
+    price = float(c.inputs["price_usd"])
+    local = [price + c.local.electricity_per_month * m for m in months]
+    apis = [(a.name, [a.per_mtok * c.local.tokens_per_month / 1e6 * m for m in months]) for a in c.api[:COST_APIS]]
+    return months, local, apis
+
+
+def build_cost_figure(c: CostResult) -> Figure:
+    """Cumulative cost over months: local (hardware bought at month 0, then electricity) against the cheapest APIs
+    for the same tokens; where a line crosses the local one is its break-even. Lines carry gid 'local' and 'api:i'."""
+    months, local, apis = cumulative_costs(c)
+    fig = _new_figure()
+    ax = fig.subplots()
+    _style(ax)
+    ax.grid(color=TRACK, linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.plot(months, local, color=LOCAL_COLOUR, linewidth=2.5, gid="local", label=f"local: {_short_name(c.hardware)}")
+    for i, (name, values) in enumerate(apis):
+        ax.plot(months, values, color=API_COLOURS[i % len(API_COLOURS)], linewidth=1.8, gid=f"api:{i}", label=name)
+    if c.break_even_months:
+        ax.axvline(c.break_even_months, color=MUTED, linestyle=":", linewidth=1)
+    ax.set_xlabel("months", color=TEXT)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"${v:,.0f}"))
+    ax.legend(fontsize=10, frameon=False, labelcolor=TEXT)
+    even = f"break-even with the cheapest API after {c.break_even_months:g} months" if c.break_even_months else \
+        "no break-even: the cheapest API costs less than the electricity"
+    _titles(fig, ax, f"{c.model}: cumulative cost", f"{c.local.tokens_per_month / 1e6:,.1f}M tokens a month; {even}")
+    return fig
+
+
+def cost_chart(c: CostResult) -> bytes:
+    return _png(build_cost_figure(c))
+
+
+def cost_alt_text(c: CostResult) -> str:
+    months, local, apis = cumulative_costs(c)
+    end = months[-1]
+    others = "; ".join(f"{name} ${values[-1]:,.0f}" for name, values in apis)
+    even = (f"the cheapest API costs as much after {c.break_even_months:g} months" if c.break_even_months else
+            "the cheapest API never costs more than the electricity")
+    return (f"Cumulative cost of {c.model} on {c.hardware} against APIs over {end} months: local ${local[-1]:,.0f} "
+            f"(${local[0]:,.0f} hardware, then ${c.local.electricity_per_month:,.2f} a month in electricity); "
+            f"{others}; {even}.")
+
+
 # -- the chart of an answer, whatever its kind ----------------------------------------------------------------------
-ChartSubject = SizingReport | WhatCanIRun | Comparison
+ChartSubject = SizingReport | WhatCanIRun | Comparison | CostResult
 
 
 def answer_chart(subject: ChartSubject) -> bytes:
@@ -453,6 +514,8 @@ def answer_chart(subject: ChartSubject) -> bytes:
         return options_chart(subject)
     if isinstance(subject, Comparison):
         return compare_chart(subject)
+    if isinstance(subject, CostResult):
+        return cost_chart(subject)
     return memory_breakdown_chart(subject)
 
 
@@ -461,5 +524,7 @@ def answer_chart_alt(subject: ChartSubject) -> str:
         return options_alt_text(subject)
     if isinstance(subject, Comparison):
         return compare_alt_text(subject)
+    if isinstance(subject, CostResult):
+        return cost_alt_text(subject)
     return chart_alt_text(subject)
 

@@ -265,3 +265,43 @@ def test_the_compare_command_answers_with_its_grouped_bars(core, tmp_path):
             assert message["embeds"][0]["image"]["url"] == f"attachment://{CHART_NAME}"
 
     run(scenario, timeout=60)
+
+
+# -- cost: cumulative spend, local against APIs ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cost_result(engine):
+    from bot.calc.cost import CostRequest, estimate
+    from bot.calc.schema import load_prices
+    from tests.conftest import KNOWLEDGE
+    return estimate(CostRequest("llama 3.1 8b", "rtx 3090", price=800, watts=250, kwh=0.30, hours_per_day=8),
+                    engine, load_prices(KNOWLEDGE))
+
+
+def test_cost_chart_lines_start_at_the_hardware_price_and_cross_at_the_break_even(cost_result):
+    from bot.charts import build_cost_figure, cost_chart
+    assert png_size(cost_chart(cost_result)) == (800, 450)
+    lines = artists_by_gid(build_cost_figure(cost_result))
+    local, cheapest = lines["local"], lines["api:0"]
+    months = list(local.get_xdata())
+    assert local.get_ydata()[0] == 800 and cheapest.get_ydata()[0] == 0
+    # local = price + electricity x m; the cheapest API = its monthly cost x m: equal at the break-even month
+    monthly_api = cheapest.get_ydata()[1]
+    electricity = local.get_ydata()[1] - local.get_ydata()[0]
+    assert cost_result.break_even_months is not None      # this setup pays off against gpt-4o-mini
+    assert 800 / (monthly_api - electricity) == pytest.approx(cost_result.break_even_months, abs=0.06)
+    assert months[-1] >= cost_result.break_even_months
+
+
+def test_cost_alt_text_gives_the_totals_and_the_break_even(cost_result):
+    from bot.charts import cost_alt_text
+    text = cost_alt_text(cost_result)
+    assert "$800 hardware" in text and cost_result.api[0].name in text
+    assert f"after {cost_result.break_even_months:g} months" in text
+
+
+def test_a_cost_answer_carries_its_chart_in_discord(core):
+    answer = answer_of(core, "is running llama 3.1 8b on a 3090 cheaper than gpt-4o-mini?")
+    assert answer.kind == "cost" and chart_report(answer) is answer.cost
+    from bot.charts import answer_chart, answer_chart_alt
+    (post,) = render_answer(answer, answer_chart(answer.cost), answer_chart_alt(answer.cost))
+    assert post.chart is not None and post.embeds[0]["image"]["url"] == f"attachment://{CHART_NAME}"

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from bot.answer.results import Comparison, WhatCanIRun
 from bot.answer.schema import Answer, Source
+from bot.calc.schema import CostResult
 from bot.discord.limits import CONTENT, FIELD_VALUE, fit_embed, shorten
 from bot.discord.splitting import split_message
 from bot.format import (
@@ -386,7 +387,7 @@ def _cost_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> l
                                                             FIELD_VALUE)},
                         _assumptions_field(r.assumptions)],
              "footer": {"text": "Cost calculator · every input can be overridden"}}
-    return [Post(embeds=[fit_embed(embed)])]
+    return [_with_chart(embed, chart, chart_alt)]      # cumulative cost, local against the cheapest APIs
 
 
 def _budget_posts(answer: Answer) -> list[Post]:
@@ -425,12 +426,13 @@ RENDERERS: dict[str, Callable[[Answer, bytes | None, str | None], list[Post]]] =
 }
 
 
-def chart_report(answer: Answer) -> SizingReport | WhatCanIRun | Comparison | None:
+def chart_report(answer: Answer) -> SizingReport | WhatCanIRun | Comparison | CostResult | None:
     """What the chart that goes with `answer` draws, if its kind has one: a sizing report's memory (sizing, and the
-    setup of a pasted log), the ranked options of what_can_i_run, the sides of compare (bot.charts.answer_chart)."""
+    setup of a pasted log), the ranked options of what_can_i_run, the sides of compare, cumulative cost against
+    APIs (bot.charts.answer_chart)."""
     if answer.kind in ("sizing", "log"):
         return answer.sizing
-    return {"what_can_i_run": answer.what_can_i_run, "compare": answer.compare}.get(answer.kind)
+    return {"what_can_i_run": answer.what_can_i_run, "compare": answer.compare, "cost": answer.cost}.get(answer.kind)
 
 
 def render_answer(answer: Answer, chart: bytes | None = None, chart_alt: str | None = None) -> list[Post]:
