@@ -96,6 +96,11 @@ class FinetuneRequest:
     recipe: str = "hf"                       # hf (Trainer/TRL + PEFT, bf16 autocast) | bf16-true (LitGPT)
 
 
+def targets_of(text: str) -> tuple[str, ...]:
+    """LoRA targets as typed: "q,k,v,o" (the CLI's --targets, the API's `targets`)."""
+    return tuple(t.strip() for t in text.split(",") if t.strip())
+
+
 def _check(req: FinetuneRequest, model: Model) -> str:
     if req.method not in ("full", "lora", "qlora"):
         raise InvalidRequestError("method must be full, lora or qlora.")

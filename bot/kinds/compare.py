@@ -8,11 +8,12 @@ import time
 from bot.answer.results import CompareRow, CompareSideResult, Comparison, HardwareRef, ModelRef
 from bot.answer.schema import Answer
 from bot.core import Core
-from bot.errors import WillItRunError
+from bot.errors import InvalidRequestError, WillItRunError
 from bot.format import compare_text
 from bot.kinds.timing import ms_since
 from bot.kinds.what_can_i_run import what_can_i_run
 from bot.routing.schema import CompareSide, GpuRef, Route, SizingFields
+from bot.routing.schema import ModelRef as RoutedModel
 from bot.sizing.engine import DEFAULT_CONTEXT, DEFAULT_QUANT
 from bot.sizing.schema import Range, SizingReport, SizingRequest
 
@@ -35,8 +36,8 @@ def answer(intent: Route, core: Core) -> Answer:
 
 def compare(core: Core, sides: list[CompareSide], fields: SizingFields, use: str | None) -> Comparison:
     if len(sides) < 2:
-        raise WillItRunError("Compare what with what? Name two setups, e.g. '3090 vs 4060 ti 16gb' or "
-                             "'m2 ultra 192gb vs 2x 3090'.")
+        raise InvalidRequestError("Compare what with what? Name two setups, e.g. '3090 vs 4060 ti 16gb' or "
+                                  "'m2 ultra 192gb vs 2x 3090'.")
     models = [core.catalog.model(fields.model.id)] if fields.model else \
         [core.catalog.model(i) for i in REPRESENTATIVE]
     context = fields.context or DEFAULT_CONTEXT
@@ -52,6 +53,26 @@ def compare(core: Core, sides: list[CompareSide], fields: SizingFields, use: str
                       assumptions=[f"Each model at {quant} with {context:,} tokens of context on llama.cpp; speeds "
                                    "are the engine's range (low = context full).",
                                    "Power is the catalog's board power (TDP) times the number of cards."])
+
+
+def side_of(core: Core, text: str) -> CompareSide:
+    """A setup as typed ("2x 3090", "m2 ultra 192gb") through the router's own reading of hardware."""
+    side = core.router.side_of(text)
+    if side is not None:
+        return side
+    hardware = core.catalog.gpu(text)          # an unknown name raises UnknownNameError with the closest names
+    return CompareSide(id=hardware.id)
+
+
+def compare_named(core: Core, hardware: list[str], model: str | None = None, quant: str | None = None,
+                  context: int | None = None) -> Comparison:
+    """`willitrun compare` and /api/v1/compare: setups and the model as people type them (at most MAX_SIDES
+    setups are compared; the model defaults to a representative 8B, 32B and 70B)."""
+    sides = [side_of(core, text) for text in hardware[:MAX_SIDES]]
+    found = core.catalog.model(model) if model else None
+    fields = SizingFields(model=RoutedModel(id=found.id, params_b=found.params_b) if found else None,
+                          quant=quant, context=context)
+    return compare(core, sides, fields, None)
 
 
 def _model_ref(model) -> ModelRef:

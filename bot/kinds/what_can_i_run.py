@@ -16,8 +16,8 @@ from bot.core import Core
 from bot.errors import WillItRunError
 from bot.format import what_can_i_run_text
 from bot.kinds.timing import ms_since
+from bot.routing.schema import GpuRef, Route, SizingFields, to_sizing_request
 from bot.routing.schema import ModelRef as RoutedModel
-from bot.routing.schema import Route, SizingFields, to_sizing_request
 from bot.sizing.devices import DEFAULT_RAM_GIB, build_setup
 from bot.sizing.engine import DEFAULT_CONTEXT
 from bot.sizing.llamacpp import QUANT_LADDER
@@ -42,6 +42,16 @@ def answer(intent: Route, core: Core) -> Answer:
                       timings={"what_can_i_run": ms_since(start)})
     return Answer(kind="what_can_i_run", text=what_can_i_run_text(result), what_can_i_run=result,
                   request=intent.sizing, confidence=intent.confidence, timings={"what_can_i_run": ms_since(start)})
+
+
+def for_hardware(core: Core, gpu: str | None, gpus: int | None = None, memory_gb: float | None = None,
+                 ram_gb: float | None = None, use: str | None = "any", context: int | None = None) -> WhatCanIRun:
+    """`willitrun whatcanirun` and /api/v1/whatcanirun: hardware as people name it (None = CPU only, with `ram_gb`);
+    an unknown name raises UnknownNameError with the closest names."""
+    hw = core.catalog.gpu(gpu) if gpu else None
+    fields = SizingFields(gpu=GpuRef(id=hw.id, memory_gb=memory_gb) if hw else None, gpus=gpus, context=context,
+                          ram_gb=ram_gb, cpu_only=hw is None)
+    return what_can_i_run(core, fields, use)
 
 
 def base_request(core: Core, fields: SizingFields) -> tuple[SizingRequest, list[str]]:

@@ -23,7 +23,7 @@ from bot.core import Core, open_core
 from bot.errors import WillItRunError
 from bot.llm.queue import GenerationQueue
 from bot.settings import Settings
-from bot.web import api, pages
+from bot.web import api, kinds_api, pages
 from bot.web.limits import RequestLimits, SecurityHeaders
 from bot.web.problems import (
     Problem,
@@ -56,6 +56,7 @@ def create_app(core: Core) -> FastAPI:
                   docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.web = web
     app.include_router(api.router)
+    app.include_router(kinds_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _add_operations(app, web)

@@ -2,11 +2,13 @@
 and a page per knowledge entry (`/kb/<id>`). Everything works without JavaScript: the form is a GET form, so a
 result's URL is its permalink; /static/app.js only adds autocomplete and updates the result in place.
 
-A later answer kind (/whatcanirun, /compare) is one route here, one template, and one line in NAV.
+/whatcanirun (the best models for some hardware) and /compare (setups side by side) are GET forms the same way, each
+with its chart; a later answer kind is one route here, one template, and one line in NAV.
 """
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -15,9 +17,11 @@ from starlette.datastructures import QueryParams
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from bot.charts import chart_alt_text
+from bot.charts import chart_alt_text, compare_alt_text, compare_chart, options_alt_text, options_chart
 from bot.errors import UnknownNameError, WillItRunError, validation_message
 from bot.format import VERDICT_WORDS
+from bot.kinds.compare import compare_named
+from bot.kinds.what_can_i_run import for_hardware
 from bot.permalinks import FORM_FIELDS, permalink_query
 from bot.sizing.devices import gb
 from bot.sizing.kv_cache import KV_CACHE_TYPES
@@ -33,8 +37,12 @@ from bot.web.problems import (
 from bot.web.state import WebState
 
 TEMPLATES = Path(__file__).parent / "templates"
-# (label, path) of the pages in the header; /whatcanirun and /compare join here when their kinds exist
-NAV = (("Will it run?", "/"), ("Glossary and errors", "/kb"), ("API", "/openapi.json"))
+# (label, path) of the pages in the header
+NAV = (("Will it run?", "/"), ("What can I run?", "/whatcanirun"), ("Compare", "/compare"),
+       ("Glossary and errors", "/kb"), ("API", "/openapi.json"))
+USES = ("any", "coding", "chat", "reasoning", "vision", "roleplay")
+RUN_FIELDS = ("gpu", "gpus", "use", "context")
+COMPARE_FIELDS = ("a", "b", "c", "model", "context")
 # which form field an unknown name belongs to (UnknownNameError.kind)
 FIELD_OF_KIND = {"model": "model", "GPU or hardware": "gpu", "quantization": "quant"}
 CHART_CACHE_SECONDS = 3600
@@ -103,6 +111,74 @@ async def chart(request: Request, which: str) -> Response:
         png = await web.chart(which, sizing_request(form_values(request.query_params)))
     except ValidationError as exc:
         return problem_response(validation_problem(exc.errors(), request.url.path))
+    except WillItRunError as exc:
+        return problem_response(error_problem(exc, request.url.path))
+    return Response(png, media_type="image/png", headers={"cache-control": f"public, max-age={CHART_CACHE_SECONDS}"})
+
+
+# -- what can I run, compare ----------------------------------------------------------------------------------------
+def _values(request: Request, fields: tuple[str, ...]) -> dict[str, str]:
+    return {name: request.query_params.get(name, "").strip()[:200] for name in fields}
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) <= 7 else None
+
+
+def _what_can_i_run(web: WebState, v: dict[str, str]):
+    return for_hardware(web.core, v["gpu"] or None, gpus=_int(v["gpus"]), use=v["use"] or "any",
+                        context=_int(v["context"]))
+
+
+def _compare(web: WebState, v: dict[str, str]):
+    return compare_named(web.core, [s for s in (v["a"], v["b"], v["c"]) if s], model=v["model"] or None,
+                         context=_int(v["context"]))
+
+
+async def _kind_page(request: Request, template: str, fields: tuple[str, ...], ready: bool, compute, alt,
+                     **extra) -> HTMLResponse:
+    """A GET form and, when it was filled in, its result: the same functions as the CLI and the API."""
+    web: WebState = request.app.state.web
+    values = _values(request, fields)
+    if not ready(values):
+        return page(request, template, values=values, **extra)
+    query = urlencode({k: v for k, v in values.items() if v})
+    try:
+        result = await web.in_thread(compute, web, values)
+    except WillItRunError as exc:
+        return page(request, template, error_problem(exc).status, values=values, error=str(exc), **extra)
+    return page(request, template, values=values, result=result, query=query, chart_alt=alt(result),
+                permalink=f"{public_base(request)}{request.url.path}?{query}", **extra)
+
+
+@router.get("/whatcanirun", response_class=HTMLResponse)
+async def what_can_i_run_page(request: Request) -> HTMLResponse:
+    return await _kind_page(request, "whatcanirun.html", RUN_FIELDS, lambda v: bool(v["gpu"]), _what_can_i_run,
+                            options_alt_text, uses=USES)
+
+
+@router.get("/compare", response_class=HTMLResponse)
+async def compare_page(request: Request) -> HTMLResponse:
+    return await _kind_page(request, "compare.html", COMPARE_FIELDS, lambda v: bool(v["a"] and v["b"]), _compare,
+                            compare_alt_text)
+
+
+@router.get("/whatcanirun/chart.png")
+async def what_can_i_run_chart(request: Request) -> Response:
+    return await _kind_chart(request, RUN_FIELDS, _what_can_i_run, options_chart)
+
+
+@router.get("/compare/chart.png")
+async def compare_chart_png(request: Request) -> Response:
+    return await _kind_chart(request, COMPARE_FIELDS, _compare, compare_chart)
+
+
+async def _kind_chart(request: Request, fields: tuple[str, ...], compute, draw) -> Response:
+    web: WebState = request.app.state.web
+    values = _values(request, fields)
+    try:
+        result = await web.in_thread(compute, web, values)
+        png = await web.draw(f"{request.url.path}:{sorted(values.items())}", lambda: draw(result))
     except WillItRunError as exc:
         return problem_response(error_problem(exc, request.url.path))
     return Response(png, media_type="image/png", headers={"cache-control": f"public, max-age={CHART_CACHE_SECONDS}"})

@@ -107,6 +107,11 @@ class WebState:
             self.chart_thread, self.charts.get_or_make, f"{which}:{request.model_dump_json()}", make)
         return await self._within(work)
 
+    async def draw(self, key: str, make: Callable[[], bytes]) -> bytes:
+        """A chart other than sizing's two (what can I run, compare), cached under `key`, drawn on the chart thread."""
+        work = asyncio.get_running_loop().run_in_executor(self.chart_thread, self.charts.get_or_make, key, make)
+        return await self._within(work)
+
     async def in_thread(self, function: Callable[..., T], *args) -> T:
         """CPU-bound work in the default thread pool, within WEB_TIMEOUT_S (the thread finishes on its own)."""
         return await self._within(asyncio.to_thread(function, *args))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.calc.finetune import ALL_TARGETS, FinetuneRequest, estimate
+from bot.calc.finetune import ALL_TARGETS, FinetuneRequest, estimate, targets_of
 from bot.core import Core
 from bot.sizing.devices import gb
 
@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, core: Core) -> int:
     req = FinetuneRequest(model=args.model, method=args.method, seq_len=args.seq_len, batch_size=args.batch,
                           gradient_checkpointing=not args.no_gradient_checkpointing, lora_rank=args.rank,
-                          lora_targets=tuple(t.strip() for t in args.targets.split(",") if t.strip()),
+                          lora_targets=targets_of(args.targets),
                           optimizer=args.optimizer, gpus=args.gpus, zero_stage=args.zero,
                           frozen_layers=args.frozen_layers, gpu=args.gpu)
     r = estimate(req, core.catalog)

@@ -6,9 +6,8 @@ import argparse
 
 from bot.core import Core
 from bot.format import compare_text, what_can_i_run_text
-from bot.kinds.compare import MAX_SIDES, compare
-from bot.kinds.what_can_i_run import what_can_i_run
-from bot.routing.schema import CompareSide, GpuRef, ModelRef, SizingFields
+from bot.kinds.compare import compare_named
+from bot.kinds.what_can_i_run import for_hardware
 
 USES = ["coding", "chat", "reasoning", "vision", "roleplay", "any"]
 
@@ -34,28 +33,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_what_can_i_run(args: argparse.Namespace, core: Core) -> int:
-    gpu = core.catalog.gpu(args.gpu) if args.gpu else None
-    fields = SizingFields(gpu=GpuRef(id=gpu.id, memory_gb=args.memory) if gpu else None, gpus=args.gpus,
-                          context=args.context, ram_gb=args.ram_gb, cpu_only=gpu is None)
-    result = what_can_i_run(core, fields, args.use)
+    result = for_hardware(core, args.gpu, gpus=args.gpus, memory_gb=args.memory, ram_gb=args.ram_gb, use=args.use,
+                          context=args.context)
     print(result.model_dump_json(indent=2) if args.json else what_can_i_run_text(result))
     return 0
 
 
-def side_of(core: Core, text: str) -> CompareSide:
-    """A setup as typed ("2x 3090", "m2 ultra 192gb") through the router's own reading of hardware."""
-    side = core.router.side_of(text)
-    if side is not None:
-        return side
-    hardware = core.catalog.gpu(text)          # an unknown name raises UnknownNameError with the closest names
-    return CompareSide(id=hardware.id)
-
-
 def run_compare(args: argparse.Namespace, core: Core) -> int:
-    sides = [side_of(core, text) for text in args.hardware[:MAX_SIDES]]
-    model = core.catalog.model(args.model) if args.model else None
-    fields = SizingFields(model=ModelRef(id=model.id, params_b=model.params_b) if model else None,
-                          quant=args.quant, context=args.context)
-    result = compare(core, sides, fields, None)
+    result = compare_named(core, args.hardware, model=args.model, quant=args.quant, context=args.context)
     print(result.model_dump_json(indent=2) if args.json else compare_text(result))
     return 0
