@@ -106,3 +106,32 @@ def test_a_link_longer_than_discord_takes_is_left_out():
     long_name = "some-org/" + "a-very-long-fine-tune-name-" * 20
     assert calculator_button(PUBLIC_URL, SizingRequest(model=long_name, gpu="rtx-3090")) is None
     assert calculator_button(PUBLIC_URL, SizingRequest(model="llama-3.1-8b", gpu="rtx-3090")) is not None
+
+
+def test_whatcanirun_and_compare_answers_link_to_their_pages_which_give_the_same_result(core, tmp_path):
+    from bot.kinds.compare import compare_named
+    from bot.kinds.what_can_i_run import for_hardware
+
+    async def scenario(fake: FakeDiscord) -> None:
+        async with running(fake, core, tmp_path, public_url=PUBLIC_URL):
+            asked = await fake.slash("whatcanirun", {"hardware": "2x 3090", "use": "coding"})
+            await asked.wait_done()
+            [link] = links(asked.original)
+            url = urlsplit(link["url"])
+            assert (url.netloc, url.path) == ("calc.example.org", "/whatcanirun")
+            q = {k: v[0] for k, v in parse_qs(url.query).items()}
+            assert q == {"gpu": "rtx-3090", "gpus": "2", "use": "coding", "context": "8192"}
+            # what the page computes from that query is what the bot answered
+            page = for_hardware(core, q["gpu"], gpus=int(q["gpus"]), use=q["use"], context=int(q["context"]))
+            assert page.options[0].model.name in asked.answered_text()
+
+            versus = await fake.slash("compare", {"gpu_a": "3090", "gpu_b": "2x 4060 ti 16gb"})
+            await versus.wait_done()
+            [link] = links(versus.original)
+            url = urlsplit(link["url"])
+            q = {k: v[0] for k, v in parse_qs(url.query).items()}
+            assert url.path == "/compare" and q == {"a": "rtx-3090", "b": "2x rtx-4060-ti-16gb"}
+            sides = compare_named(core, [q["a"], q["b"]]).sides
+            assert [(s.hardware.id, s.count) for s in sides] == [("rtx-3090", 1), ("rtx-4060-ti-16gb", 2)]
+
+    run(scenario)

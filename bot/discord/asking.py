@@ -14,6 +14,7 @@ from bot.charts import ChartSubject, answer_chart_alt
 from bot.discord.render import Post, chart_report, render_answer, sizing_post
 from bot.discord.store import AnswerRecord, softly
 from bot.errors import WillItRunError
+from bot.permalinks import answer_permalink
 from bot.routing.schema import SizingFields, to_sizing_request
 from bot.sizing.schema import SizingReport, SizingRequest
 
@@ -55,6 +56,12 @@ async def chart_for(bot: WillItRunBot, report: ChartSubject, budget_s: float = C
     chart_thread: one chart at a time, and a slow one holds no other answer up)."""
     png = await bot.charts.draw(report, budget_s)
     return (png, answer_chart_alt(report)) if png is not None else (None, None)
+
+
+def page_url(bot: WillItRunBot, answer: Answer) -> str | None:
+    """The web page of a what_can_i_run or compare answer, for its "Open in calculator" link (PUBLIC_URL)."""
+    public_url = bot.settings.public_url
+    return answer_permalink(public_url, answer, bot.core.catalog) if public_url else None
 
 
 async def posts_for(bot: WillItRunBot, answer: Answer, chart_budget_s: float = DEFERRED_CHART_SECONDS

@@ -15,7 +15,14 @@ from discord.ext import commands
 
 from bot.answer.schema import Answer
 from bot.catalog.schema import Model
-from bot.discord.asking import CHART_SECONDS, DEFERRED_CHART_SECONDS, posts_for, record_of, remember
+from bot.discord.asking import (
+    CHART_SECONDS,
+    DEFERRED_CHART_SECONDS,
+    page_url,
+    posts_for,
+    record_of,
+    remember,
+)
 from bot.discord.commands import result_or_defer, send, time_left
 from bot.discord.limits import AUTOCOMPLETE_CHOICES
 from bot.discord.render import text_posts
@@ -87,7 +94,8 @@ class CalculatorCommands(commands.Cog):
         budget = DEFERRED_CHART_SECONDS if interaction.response.is_done() else min(CHART_SECONDS,
                                                                                   time_left(interaction))
         posts = await posts_for(self.bot, answer, budget) or text_posts("I have nothing to add to that.")
-        ids = await send(interaction, posts, view=answer_view(answer.kind, None, None, []))
+        view = answer_view(answer.kind, None, None, [], page_url=page_url(self.bot, answer))
+        ids = await send(interaction, posts, view=view)
         await remember(self.bot, ids, record_of(question, answer, self.bot.core.catalog))
 
     @app_commands.command(name="finetune", description="Fine-tuning memory per GPU (full, LoRA, QLoRA) and whether "

@@ -21,6 +21,7 @@ from bot.discord.asking import (
     DEFERRED_CHART_SECONDS,
     answer_question,
     chart_for,
+    page_url,
     position_text,
     posts_for,
     record_of,
@@ -167,7 +168,8 @@ class AskingCommands(commands.Cog):
         answer = await result_or_defer(interaction, asyncio.to_thread(KINDS["compare"], intent, self.bot.core))
         budget = DEFERRED_CHART_SECONDS if interaction.response.is_done() else min(CHART_SECONDS,
                                                                                   time_left(interaction))
-        ids = await send(interaction, await posts_for(self.bot, answer, budget))    # with its grouped-bar chart
+        ids = await send(interaction, await posts_for(self.bot, answer, budget),    # with its grouped-bar chart
+                         view=answer_view("compare", None, None, [], page_url=page_url(self.bot, answer)))
         await remember(self.bot, ids, record_of("/compare", answer, self.bot.core.catalog))
 
     @app_commands.command(name="choosegpu", description="Which GPUs run this model entirely in GPU memory?")
@@ -247,7 +249,7 @@ class AskingCommands(commands.Cog):
             posts = await posts_for(self.bot, answer) or text_posts("I have nothing to add to that.")
             record = record_of(question, answer, self.bot.core.catalog)
             view = answer_view(answer.kind, answer.sizing, record.request, answer.sources,
-                               self.bot.settings.public_url)
+                               self.bot.settings.public_url, page_url(self.bot, answer))
         except Exception as exc:
             posts, view, record = text_posts(user_message_for(exc)), None, None
         await self.deliver(interaction, editor, previews, posts, view, record)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 import discord
 from discord.ext import commands
 
-from bot.discord.asking import answer_question, position_text, posts_for, record_of, remember
+from bot.discord.asking import answer_question, page_url, position_text, posts_for, record_of, remember
 from bot.discord.error_replies import cooldown_message, user_message_for
 from bot.discord.render import Post, streaming_preview
 from bot.discord.replies import send_to_channel
@@ -188,7 +188,8 @@ class ChannelQuestions(commands.Cog):
         if not posts or (not explicit and answer.kind not in UNPROMPTED_KINDS):
             await remember(self.bot, [], record)     # an unanswerable question still counts for the report
             return
-        view = answer_view(answer.kind, answer.sizing, record.request, answer.sources, self.bot.settings.public_url)
+        view = answer_view(answer.kind, answer.sizing, record.request, answer.sources, self.bot.settings.public_url,
+                           page_url(self.bot, answer))
         ids: list[int] = []
 
         async def final(first: Post) -> None:

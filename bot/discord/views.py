@@ -165,16 +165,20 @@ LINK_URL_LIMIT = 512    # Discord refuses a whole message whose link button has 
 def calculator_button(public_url: str | None, request: SizingRequest) -> discord.ui.Button | None:
     """The "Open in calculator" link to the web page that answers the same request (bot.permalinks), when
     PUBLIC_URL says where the page is and the page can ask the same."""
-    url = sizing_permalink(public_url, request) if public_url else None
+    return link_button(sizing_permalink(public_url, request) if public_url else None)
+
+
+def link_button(url: str | None) -> discord.ui.Button | None:
     if url is None or len(url) > LINK_URL_LIMIT:
         return None
     return discord.ui.Button(style=discord.ButtonStyle.link, url=url, label="Open in calculator", row=0)
 
 
 def answer_view(kind: str, report: SizingReport | None, request: SizingRequest | None, sources: list,
-                public_url: str | None = None) -> discord.ui.View | None:
+                public_url: str | None = None, page_url: str | None = None) -> discord.ui.View | None:
     """The buttons for one answer; None for answers that only ask something back. `public_url` (PUBLIC_URL):
-    where the web calculator is, for a link to it."""
+    where the web calculator is, for a link to it; `page_url`: the page of a what_can_i_run or compare answer
+    (bot.permalinks.answer_permalink)."""
     if kind in ("none", "clarify"):
         return None
     view = discord.ui.View(timeout=None)
@@ -187,4 +191,6 @@ def answer_view(kind: str, report: SizingReport | None, request: SizingRequest |
             view.add_item(link)
         for button in variant_buttons(report):
             view.add_item(button)
+    elif (link := link_button(page_url)) is not None:
+        view.add_item(link)
     return view
