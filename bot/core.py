@@ -16,6 +16,8 @@ import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from bot.calc.image import ImageModels
+from bot.calc.schema import PriceCatalog, load_image_catalog, load_prices
 from bot.catalog.load import Catalog, load_catalog
 from bot.catalog.tiers import Tiers, load_tiers
 from bot.hub.client import HubClient
@@ -59,6 +61,16 @@ class Core:
     def tiers(self) -> Tiers:
         """Quality tiers of the catalog's models, for ranking what runs on some hardware."""
         return load_tiers(self.settings.knowledge_dir, {m.id for m in self.catalog.models})
+
+    @cached_property
+    def image_models(self) -> ImageModels:
+        """Image and video models for the image calculator (knowledge/catalog/image_models.yaml)."""
+        return ImageModels(load_image_catalog(self.settings.knowledge_dir))
+
+    @cached_property
+    def prices(self) -> PriceCatalog:
+        """Dated hardware and API prices for the cost calculator and budget rankings (knowledge/catalog/prices.yaml)."""
+        return load_prices(self.settings.knowledge_dir)
 
     @cached_property
     def hub(self) -> HubClient:

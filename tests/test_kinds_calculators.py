@@ -24,7 +24,6 @@ from bot.console import run_console
 from bot.discord.limits import EMBED_TOTAL
 from bot.discord.render import post_as_text, render_answer
 from bot.format import gb_range
-from bot.kinds.calculators import image_models
 from bot.sizing.schema import SizingRequest
 
 
@@ -99,7 +98,7 @@ def test_an_image_model_is_read_by_the_image_catalogs_names(core):
     result = answer(core, "will flux dev run on a 3060 12gb at 1024x1024?")
     assert result.kind == "image"
     r = result.image
-    models = image_models(core)
+    models = core.image_models
     expected = image_estimate(ImageRequest(model="flux.1-dev", width=1024, height=1024, gpu="rtx-3060-12gb"), models,
                               core.catalog)
     assert (r.model, r.peak_bytes, r.verdict) == (expected.model, expected.peak_bytes, expected.verdict)
@@ -117,8 +116,8 @@ def test_a_gguf_quant_of_an_image_model_is_its_precision(core):
 
 
 def test_the_image_catalog_is_read_once_per_core(core):
-    assert image_models(core) is image_models(core)
-    assert len(image_models(core).catalog.models) == len(load_image_catalog(core.settings.knowledge_dir).models)
+    assert core.image_models is core.image_models
+    assert len(core.image_models.catalog.models) == len(load_image_catalog(core.settings.knowledge_dir).models)
 
 
 # -- cost -----------------------------------------------------------------------------------------------------

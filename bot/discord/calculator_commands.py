@@ -29,7 +29,6 @@ from bot.discord.render import text_posts
 from bot.discord.transformers import HardwareTransformer, ModelTransformer, QuantTransformer, best_choices
 from bot.discord.views import answer_view
 from bot.kinds import KINDS
-from bot.kinds.calculators import image_models
 from bot.routing.schema import CalcFields, GpuRef, ModelRef, Route, SizingFields
 from bot.sizing.schema import MAX_CONTEXT, MAX_GPUS
 
@@ -47,10 +46,10 @@ class ImageModelTransformer(app_commands.Transformer):
     """An image or video model of the image catalog, by id, name or alias (typos get suggestions)."""
 
     async def transform(self, interaction: discord.Interaction, value: str) -> str:
-        return image_models(_bot(interaction).core).find(value).id
+        return _bot(interaction).core.image_models.find(value).id
 
     async def autocomplete(self, interaction: discord.Interaction, value: str) -> list[app_commands.Choice[str]]:
-        models = image_models(_bot(interaction).core).catalog.models
+        models = _bot(interaction).core.image_models.catalog.models
         return best_choices(value, [(m.name, m.id) for m in models])[:AUTOCOMPLETE_CHOICES]
 
 

@@ -1,34 +1,17 @@
-"""What the calculator kinds (finetune, serve, image, cost) share: their catalogs (image models, dated prices) read
-once per core, the hardware a message states as a catalog id, and the clarify answer when something needed is
-missing."""
+"""What the calculator kinds (finetune, serve, image, cost) share: the hardware a message states as a catalog id, the
+answer around a calculator's result, and the clarify answer when something needed is missing. Their catalogs (image
+models, dated prices) are the core's (Core.image_models, Core.prices)."""
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
+from collections.abc import Callable
 
 from bot.answer.schema import Answer
-from bot.calc.image import ImageModels
-from bot.calc.schema import PriceCatalog, load_image_catalog, load_prices
 from bot.core import Core
+from bot.errors import WillItRunError
+from bot.kinds.timing import ms_since
 from bot.routing.schema import CalcFields, Route, SizingFields
 from bot.sizing.schema import SizingRequest
 from bot.sizing.typical_card import typical_card
-
-# A core never changes and reload() builds a new one, so each core's catalogs are read once and go with it; reading
-# the YAML again costs about 17 ms, most of a calculator's 20 ms budget.
-_IMAGE_MODELS: WeakKeyDictionary[Core, ImageModels] = WeakKeyDictionary()
-_PRICES: WeakKeyDictionary[Core, PriceCatalog] = WeakKeyDictionary()
-
-
-def image_models(core: Core) -> ImageModels:
-    if core not in _IMAGE_MODELS:
-        _IMAGE_MODELS[core] = ImageModels(load_image_catalog(core.settings.knowledge_dir))
-    return _IMAGE_MODELS[core]
-
-
-def prices(core: Core) -> PriceCatalog:
-    if core not in _PRICES:
-        _PRICES[core] = load_prices(core.settings.knowledge_dir)
-    return _PRICES[core]
 
 
 def fields_of(intent: Route) -> tuple[SizingFields, CalcFields]:
@@ -54,3 +37,15 @@ def clarify(intent: Route, text: str, timing: str, ms: float = 0.0) -> Answer:
     """What to add to the question, never another kind's answer."""
     return Answer(kind="clarify", text=text, request=intent.sizing, confidence=intent.confidence,
                   timings={timing: ms})
+
+
+def calculated(intent: Route, kind: str, start: float, compute: Callable[[], object], text_of: Callable[[object], str],
+               fields: SizingFields, key: str | None = None) -> Answer:
+    """The calculator's answer under its kind's key (`key`: another result key, as a budget ranking's "budget"), or,
+    when the calculator refuses the request, its message as a clarify answer."""
+    try:
+        result = compute()
+    except WillItRunError as exc:
+        return clarify(intent, str(exc), kind, ms_since(start))
+    return Answer(kind=kind, text=text_of(result), request=fields, confidence=intent.confidence,
+                  timings={kind: ms_since(start)}, **{key or kind: result})

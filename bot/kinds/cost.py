@@ -6,16 +6,15 @@ from __future__ import annotations
 
 import time
 
+from bot.answer.results import BudgetRanking
 from bot.answer.schema import Answer
 from bot.calc.cost import CostRequest, estimate
 from bot.calc.schema import CostResult
 from bot.catalog.load import normalize
 from bot.core import Core
-from bot.errors import WillItRunError
 from bot.format import budget_text, cost_text
 from bot.kinds.budget import budget_ranking, representative_of
-from bot.kinds.calculators import clarify, fields_of, hardware_of, prices
-from bot.kinds.timing import ms_since
+from bot.kinds.calculators import calculated, clarify, fields_of, hardware_of
 from bot.routing.schema import CalcFields, Route, SizingFields
 from bot.text import echo
 
@@ -26,22 +25,21 @@ MISSING = ("Which model, on which hardware? For example 'llama 3.1 8b on a 3090,
 def answer(intent: Route, core: Core) -> Answer:
     start = time.perf_counter()
     fields, calc = fields_of(intent)
-    try:
-        if calc.budget_usd is not None:
-            model = fields.model.id if fields.model else representative_of(core.engine, fields.unknown_model)
-            ranking = budget_ranking(core.engine, prices(core), calc.budget_usd, model, fields.quant, fields.context)
-            if calc.currency:
-                ranking.assumptions.insert(0, f"Budget read as {calc.budget_usd:,.0f} USD (said in {calc.currency}; "
-                                              "the prices on file are in USD).")
-            return Answer(kind="cost", text=budget_text(ranking), budget=ranking, request=fields,
-                          confidence=intent.confidence, timings={"cost": ms_since(start)})
-        if fields.model is None or fields.gpu is None:
-            return clarify(intent, MISSING, "cost")
-        result = cost(core, fields, calc)
-    except WillItRunError as exc:
-        return clarify(intent, str(exc), "cost", ms_since(start))
-    return Answer(kind="cost", text=cost_text(result), cost=result, request=fields, confidence=intent.confidence,
-                  timings={"cost": ms_since(start)})
+    if calc.budget_usd is not None:
+        return calculated(intent, "cost", start, lambda: _budget(core, fields, calc), budget_text, fields,
+                          key="budget")
+    if fields.model is None or fields.gpu is None:
+        return clarify(intent, MISSING, "cost")
+    return calculated(intent, "cost", start, lambda: cost(core, fields, calc), cost_text, fields)
+
+
+def _budget(core: Core, fields: SizingFields, calc: CalcFields) -> BudgetRanking:
+    model = fields.model.id if fields.model else representative_of(core.engine, fields.unknown_model)
+    ranking = budget_ranking(core.engine, core.prices, calc.budget_usd, model, fields.quant, fields.context)
+    if calc.currency:
+        ranking.assumptions.insert(0, f"Budget read as {calc.budget_usd:,.0f} USD (said in {calc.currency}; "
+                                      "the prices on file are in USD).")
+    return ranking
 
 
 def cost(core: Core, fields: SizingFields, calc: CalcFields) -> CostResult:
@@ -50,7 +48,7 @@ def cost(core: Core, fields: SizingFields, calc: CalcFields) -> CostResult:
                           watts=calc.watts, api_in=calc.api_in, api_out=calc.api_out,
                           **{k: v for k, v in (("kwh", calc.kwh), ("hours_per_day", calc.hours_per_day))
                              if v is not None})
-    result = estimate(request, core.engine, prices(core))
+    result = estimate(request, core.engine, core.prices)
     if calc.currency and calc.price_usd is not None:
         notes.append(f"Price read as {calc.price_usd:,.0f} USD (said in {calc.currency}).")
     if calc.api:

@@ -8,10 +8,8 @@ from bot.answer.schema import Answer
 from bot.calc.finetune import FinetuneRequest, estimate
 from bot.calc.schema import FinetuneResult
 from bot.core import Core
-from bot.errors import WillItRunError
 from bot.format import finetune_text
-from bot.kinds.calculators import clarify, fields_of, hardware_of
-from bot.kinds.timing import ms_since
+from bot.kinds.calculators import calculated, clarify, fields_of, hardware_of
 from bot.routing.schema import CalcFields, Route, SizingFields, missing_model_message
 
 DEFAULT_METHOD = "qlora"        # what Unsloth's notebooks and most single-GPU guides run
@@ -27,12 +25,7 @@ def answer(intent: Route, core: Core) -> Answer:
     fields, calc = fields_of(intent)
     if fields.model is None:
         return clarify(intent, missing_model_message(fields), "finetune")
-    try:
-        result = finetune(core, fields, calc)
-    except WillItRunError as exc:
-        return clarify(intent, str(exc), "finetune", ms_since(start))
-    return Answer(kind="finetune", text=finetune_text(result), finetune=result, request=fields,
-                  confidence=intent.confidence, timings={"finetune": ms_since(start)})
+    return calculated(intent, "finetune", start, lambda: finetune(core, fields, calc), finetune_text, fields)
 
 
 def finetune(core: Core, fields: SizingFields, calc: CalcFields) -> FinetuneResult:

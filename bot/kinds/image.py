@@ -14,10 +14,8 @@ from bot.calc.image import BYTES_PER_PARAM, ImageModels, ImageRequest, estimate
 from bot.calc.schema import ImageModel, ImageResult
 from bot.catalog.load import normalize
 from bot.core import Core
-from bot.errors import WillItRunError
 from bot.format import image_text
-from bot.kinds.calculators import clarify, fields_of, hardware_of, image_models
-from bot.kinds.timing import ms_since
+from bot.kinds.calculators import calculated, clarify, fields_of, hardware_of
 from bot.routing.extract import Tokens
 from bot.routing.schema import CalcFields, Route, SizingFields
 
@@ -34,19 +32,14 @@ _VARIANT_WORDS = {"i2v", "t2v", "base", "model", "video", "image", "gguf", "fp8"
 def answer(intent: Route, core: Core) -> Answer:
     start = time.perf_counter()
     fields, calc = fields_of(intent)
-    models = image_models(core)
+    models = core.image_models
     model = image_model_named(intent.text, models) or (models.find(calc.image_model) if calc.image_model else None)
     if model is None:
         known = ", ".join(m.name for m in models.catalog.models)
         return clarify(intent, f"Which image or video model? I can size {known}.", "image")
     calc = calc.model_copy(update={"image_model": model.id})
     fields = fields.model_copy(update={"calc": calc, "kind": "image"})
-    try:
-        result = image(core, fields, calc)
-    except WillItRunError as exc:
-        return clarify(intent, str(exc), "image", ms_since(start))
-    return Answer(kind="image", text=image_text(result), image=result, request=fields, confidence=intent.confidence,
-                  timings={"image": ms_since(start)})
+    return calculated(intent, "image", start, lambda: image(core, fields, calc), image_text, fields)
 
 
 def image(core: Core, fields: SizingFields, calc: CalcFields) -> ImageResult:
@@ -55,14 +48,14 @@ def image(core: Core, fields: SizingFields, calc: CalcFields) -> ImageResult:
     precision = precision_of(said)
     if said and precision is None:
         notes.append(f"{said} is no precision I size image models at: {DEFAULT_PRECISION} assumed.")
-    model = image_models(core).find(calc.image_model)
+    model = core.image_models.find(calc.image_model)
     frames = calc.frames
     if frames is None and calc.seconds and model.kind == "video":
         frames = round(calc.seconds * VIDEO_FPS) + 1
         notes.append(f"{calc.seconds:g} s at {VIDEO_FPS} frames per second (Wan's rate): {frames} frames.")
     result = estimate(ImageRequest(model=model.id, precision=precision or DEFAULT_PRECISION, width=calc.width,
                                    height=calc.height, frames=frames if model.kind == "video" else None, gpu=gpu),
-                      image_models(core), core.catalog)
+                      core.image_models, core.catalog)
     result.assumptions[:0] = notes
     return result
 

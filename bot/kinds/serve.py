@@ -9,10 +9,8 @@ from bot.answer.schema import Answer
 from bot.calc.schema import ServeResult
 from bot.calc.serve import ServeRequest, estimate
 from bot.core import Core
-from bot.errors import WillItRunError
 from bot.format import serve_text
-from bot.kinds.calculators import clarify, fields_of, hardware_of
-from bot.kinds.timing import ms_since
+from bot.kinds.calculators import calculated, clarify, fields_of, hardware_of
 from bot.routing.schema import CalcFields, Route, SizingFields, missing_model_message
 from bot.sizing.vllm import DEFAULT_FORMAT
 
@@ -32,12 +30,7 @@ def answer(intent: Route, core: Core) -> Answer:
     if fields.gpu is None:
         return clarify(intent, "On which GPUs, and how many? For example '4x a100 80gb' or 'a 3090'; add the runtime "
                                "(vllm, llama-server, ollama) and the context per request if you know them.", "serve")
-    try:
-        result = serve(core, fields, calc)
-    except WillItRunError as exc:
-        return clarify(intent, str(exc), "serve", ms_since(start))
-    return Answer(kind="serve", text=serve_text(result), serve=result, request=fields, confidence=intent.confidence,
-                  timings={"serve": ms_since(start)})
+    return calculated(intent, "serve", start, lambda: serve(core, fields, calc), serve_text, fields)
 
 
 def serve(core: Core, fields: SizingFields, calc: CalcFields) -> ServeResult:

@@ -15,7 +15,6 @@ from bot.calc import finetune as finetune_calc
 from bot.calc import image as image_calc
 from bot.calc import serve as serve_calc
 from bot.calc.schema import CostResult, FinetuneResult, ImageResult, ServeResult
-from bot.kinds.calculators import image_models, prices
 from bot.kinds.compare import MAX_SIDES, compare_named
 from bot.kinds.what_can_i_run import for_hardware
 from bot.web.api import PROBLEMS, Web, json_response
@@ -173,7 +172,7 @@ def _image(web: WebState, a: ImageArgs) -> ImageResult:
     return image_calc.estimate(image_calc.ImageRequest(
         model=a.model, precision=a.precision, text_encoder_precision=a.text_encoder_precision, offload=a.offload,
         resolution=a.resolution, width=a.width, height=a.height, frames=a.frames, gpu=a.gpu),
-        image_models(web.core), web.core.catalog)
+        web.core.image_models, web.core.catalog)
 
 
 _pair("/image", ImageArgs, ImageResult, "Image/video model memory per precision and offload mode", _image)
@@ -203,7 +202,7 @@ def _cost(web: WebState, a: CostArgs) -> CostResult:
     return cost_calc.estimate(cost_calc.CostRequest(
         model=a.model, gpu=a.gpu, gpus=a.gpus, quant=a.quant, price=a.price, watts=a.watts, kwh=a.kwh,
         hours_per_day=a.hours_per_day, months=a.months, duty=a.duty, api_in=a.api_in, api_out=a.api_out),
-        web.core.engine, prices(web.core))
+        web.core.engine, web.core.prices)
 
 
 _pair("/cost", CostArgs, CostResult, "Local cost per million tokens against API prices, break-even months", _cost)

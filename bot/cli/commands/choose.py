@@ -8,7 +8,6 @@ import sys
 from bot.core import Core
 from bot.format import budget_text, choose_text
 from bot.kinds.budget import budget_ranking
-from bot.kinds.calculators import prices
 from bot.sizing.choose import choose
 
 
@@ -29,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace, core: Core) -> int:
     if args.budget is not None:
-        ranking = budget_ranking(core.engine, prices(core), args.budget, args.model, args.quant, args.context)
+        ranking = budget_ranking(core.engine, core.prices, args.budget, args.model, args.quant, args.context)
         print(ranking.model_dump_json(indent=2) if args.json else budget_text(ranking))
         return 0
     if not args.model:

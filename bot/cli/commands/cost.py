@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 
 from bot.calc.cost import CostRequest, estimate
-from bot.calc.schema import load_prices
 from bot.core import Core
 
 
@@ -30,7 +29,7 @@ def run(args: argparse.Namespace, core: Core) -> int:
     r = estimate(CostRequest(model=args.model, gpu=args.gpu, gpus=args.gpus, quant=args.quant, price=args.price,
                              watts=args.watts, kwh=args.kwh, hours_per_day=args.hours_per_day, months=args.months,
                              duty=args.duty, api_in=args.api_in, api_out=args.api_out),
-                 core.engine, load_prices(core.settings.knowledge_dir))
+                 core.engine, core.prices)
     if args.json:
         print(r.model_dump_json(indent=2))
         return 0

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.calc.image import OFFLOAD_MODES, ImageModels, ImageRequest, estimate
-from bot.calc.schema import load_image_catalog
+from bot.calc.image import OFFLOAD_MODES, ImageRequest, estimate
 from bot.core import Core
 from bot.sizing.devices import gb
 
@@ -25,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace, core: Core) -> int:
-    models = ImageModels(load_image_catalog(core.settings.knowledge_dir))
+    models = core.image_models
     r = estimate(ImageRequest(model=args.model, precision=args.precision,
                               text_encoder_precision=args.text_encoder_precision,
                               offload=args.offload, resolution=args.resolution, width=args.width, height=args.height,
