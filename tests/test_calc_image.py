@@ -1,7 +1,7 @@
 """Image/video memory: weights per precision, offload modes, recommendation."""
 import pytest
 
-from bot.calc.image import ImageModels, ImageRequest, estimate
+from bot.calc.image import ImageModels, ImageRequest, _activations, _vae_decode, _with_dequantized_layer, estimate
 from bot.calc.schema import calc_catalog_problems, load_image_catalog
 from bot.sizing.devices import GIB
 from tests.conftest import KNOWLEDGE
@@ -75,10 +75,53 @@ def test_high_side_adds_denoising_and_decoding_phases_low_side_takes_the_larger(
     assert r.peak_bytes.low < weights + r.parts["vae_decode"]
 
 
-def test_kontext_packs_the_reference_image_into_the_sequence(models, catalog):
-    flux = estimate(ImageRequest("flux dev"), models, catalog).parts["denoiser_activations"]
-    kontext = estimate(ImageRequest("flux kontext"), models, catalog).parts["denoiser_activations"]
-    assert kontext / flux == pytest.approx((2 * 4096 + 512) / (4096 + 512), rel=1e-6)
+def test_kontext_packs_the_reference_image_into_the_sequence(models):
+    flux = _activations(models.find("flux dev"), 1024, 1024, 1)
+    kontext = _activations(models.find("flux kontext"), 1024, 1024, 1)
+    assert kontext.low / flux.low == pytest.approx((2 * 4096 + 512) / (4096 + 512), rel=1e-6)   # tokens
+    assert kontext.high / flux.high == pytest.approx(2, rel=1e-6)          # ComfyUI's estimate counts latent area
+
+
+def test_flux_high_activations_are_comfyuis_working_memory_estimate(models):
+    # ComfyUI memory_required: 128 x 128 latent x 2 bytes x 0.01 x 2.8 MiB = 917.5 MiB, above 20 live tensors
+    act = _activations(models.find("flux dev"), 1024, 1024, 1)
+    assert act.high == pytest.approx(128 * 128 * 2 * 0.01 * 2.8 * 2**20, rel=1e-9)
+    assert act.low == pytest.approx((4096 + 512) * 3072 * 2 * 10, rel=1e-9)
+
+
+def test_image_vae_decode_follows_the_measured_per_pixel_constants(models):
+    m = models.find("flux dev")
+    vae = _vae_decode(m, models.catalog.vae(m.vae_family), 1024, 1024, 1)
+    assert vae.high == pytest.approx(2200 * 1024 * 1024 * 2)    # InvokeAI's constant: 4.3 GiB at 1024^2
+    assert vae.low == pytest.approx(768 * 1024 * 1024 * 2)
+
+
+def test_wan_vae_decodes_frame_by_frame_so_frames_only_add_the_clip(models):
+    m = models.find("wan 2.1 14b")
+    family = models.catalog.vae(m.vae_family)
+    short, long = (_vae_decode(m, family, 1280, 720, f) for f in (17, 81))
+    clip_per_frame = 2 * 3 * 1280 * 720 * 2                   # decoded frames and their torch.cat copy, 16-bit
+    assert long.high - short.high == pytest.approx((81 - 17) * clip_per_frame)
+    assert short.high == pytest.approx(7000 * 1280 * 720 * 2 + 17 * clip_per_frame)
+
+
+def test_quantized_denoiser_adds_its_largest_layer_in_16_bits(models):
+    m = models.find("flux dev")
+    act = _activations(m, 1024, 1024, 1)
+    assert _with_dequantized_layer(act, m, "bf16") == act
+    q = _with_dequantized_layer(act, m, "q4_1")
+    assert q.high - act.high == pytest.approx(0.04719e9 * 2)
+
+
+def test_unknown_vae_family_names_the_model(tmp_path):
+    import shutil
+    (tmp_path / "catalog").mkdir()
+    src = KNOWLEDGE / "catalog" / "image_models.yaml"
+    text = src.read_text().replace("vae_family: qwen-image-vae", "vae_family: no-such-vae")
+    (tmp_path / "catalog" / "image_models.yaml").write_text(text)
+    shutil.copy(KNOWLEDGE / "catalog" / "prices.yaml", tmp_path / "catalog" / "prices.yaml")
+    problems = calc_catalog_problems(tmp_path)
+    assert any("qwen-image" in p and "no-such-vae" in p for p in problems)
 
 
 @pytest.mark.parametrize("name", ["flux kontext", "qwen image", "hidream", "hunyuanvideo"])

@@ -9,17 +9,26 @@ under each offload mode, with the system RAM that offloading needs (../shared/re
   (largest block + activations); ComfyUI low-VRAM loads as many weights as fit, so it lies between the two.
 - Tokens (calculators.md §4.4): latent = pixels / vae_scale per side, tokens = latent / patch per side, video
   latent frames = 1 + (F - 1) / temporal_scale; classifier-free guidance batched in the SD pipelines doubles them.
-- Activations (derived, fused attention keeps no N x N matrix [flash]): the denoiser holds 10 (low) to 20 (high)
-  hidden-size 16-bit tensors per token at its peak (qkv 3, attention output 1, 4x MLP up and activated 8, residual
-  and norm 2; the high side adds the single-stream concat of attention and MLP (5) and the fp32 rotary-embedding
-  temporaries of q and k (diffusers `apply_rotary_emb` computes in float)). The VAE decoder peaks at full resolution
-  on the 256-channel maps entering its last block: low, three 16-bit maps live (ResnetBlock2D input, GroupNorm
-  output, SiLU output: 6 bytes per channel-pixel); high, twice that, as cuDNN's default convolution algorithm can
-  take as much workspace again (pytorch/pytorch issue 13412: the default algorithm "uses twice as much memory").
+- Denoiser activations: low, derived (fused attention keeps no N x N matrix [flash]): 10 hidden-size 16-bit tensors
+  per token live at the peak (qkv 3, attention output 1, 4x MLP up and activated 8, residual and norm 2, shared
+  over the block); high, the larger of 20 such tensors (adding the single-stream concat of attention and MLP (5) and
+  the fp32 rotary-embedding temporaries of q and k) and ComfyUI's working-memory estimate where it has one for the
+  model: latent area x batch x dtype size x 0.01 x `memory_usage_factor` MiB (ComfyUI comfy/model_base.py
+  BaseModel.memory_required; the factors per model in comfy/supported_models.py).
+- VAE decode, per VAE family in the catalog: bytes per output pixel per element byte, low allocated, high with the
+  caching allocator's reserve, from InvokeAI's and ComfyUI's measured constants (invokeai/backend/util/
+  vae_working_memory.py; ComfyUI comfy/sd.py VAE memory_used_decode); a video VAE holds `frames_at_once` frames per
+  pass and the decoded clip twice (frames and their torch.cat copy).
 - Low and high also differ in how the phases add up: the allocated peak is the larger of the denoising and the
   decoding phase; the caching allocator's reserved peak keeps the denoiser's freed blocks when the decoder asks for
   larger ones (torch-cuda memory-management notes: freed blocks stay reserved and are reused only for requests
   they fit), so the high side adds both. Measurements taken with torch.cuda.max_memory_reserved() sit near it.
+  Model offload empties the cache between components (accelerate CpuOffload.pre_forward calls
+  clear_device_cache()), so there the phases do not add.
+- Quantized denoisers run each linear layer from a 16-bit copy of its weight made on the fly (diffusers
+  quantizers/gguf/utils.py GGUFLinear.forward_native dequantizes then calls F.linear; bitsandbytes matmul_4bit
+  dequantizes the whole weight for inputs of more than one token; diffusers hooks/layerwise_casting.py casts the
+  module to the compute dtype before its forward), so the largest layer's 16-bit weight joins the activations.
 - What a quantizer leaves unquantized: bitsandbytes keeps transformers' `_keep_in_fp32_modules` in fp32 (T5's
   FFN output "wo", huggingface/transformers models/t5/modeling_t5.py), and diffusers' FP8 layerwise casting skips
   modules matching `_skip_layerwise_casting_patterns` (["pos_embed", "norm"] for FluxTransformer2DModel, which
@@ -29,7 +38,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.calc.schema import FitVerdict, ImageCatalog, ImageModel, ImageOption, ImageResult, Range
+from bot.calc.schema import FitVerdict, ImageCatalog, ImageModel, ImageOption, ImageResult, Range, VaeFamily
 from bot.catalog.load import Catalog, build_name_index
 from bot.errors import InvalidRequestError
 from bot.sizing.devices import GIB
@@ -43,8 +52,9 @@ BYTES_PER_PARAM = {
 PRECISION_LADDER = ("bf16", "fp8", "q8_0", "q6_k", "q5_k", "nf4", "q4_k", "q4_0", "q3_k", "q2_k")
 OFFLOAD_MODES = ("none", "model", "comfyui-lowvram", "sequential")
 DENOISER_LIVE_TENSORS = (10, 20)
-VAE_CHANNELS = 256
-VAE_BYTES = (6, 12)                # per output pixel and channel, see the module docstring
+VAE_ELEMENT_BYTES = 2              # VAEs decode in 16 bits
+COMFYUI_MIB_PER_AREA_BYTE = 0.01
+SIXTEEN_BIT = ("bf16", "fp16", "fp32")   # ComfyUI BaseModel.memory_required: area x dtype size x 0.01 x factor MiB
 QUANTIZED_TE = ("nf4", "int8")     # bitsandbytes precisions: T5's "wo" stays fp32
 # encoders this small stay 16-bit when the text encoder is quantized (huggingface/diffusers
 # docs/source/en/quantization/bitsandbytes.md: CLIPTextModel and AutoencoderKL "are already small")
@@ -108,16 +118,34 @@ def _weights(m: ImageModel, precision: str, te_precision: str | None) -> dict[st
     return out
 
 
-def _activations(m: ImageModel, width: int, height: int, frames: int) -> tuple[Range, Range]:
+def _activations(m: ImageModel, width: int, height: int, frames: int) -> Range:
     lat_w, lat_h = width // m.vae_scale, height // m.vae_scale
     latent_frames = 1 + (frames - 1) // m.temporal_scale if m.kind == "video" else 1
     # an editing model's reference image is encoded and packed into the same sequence as the latents
     # (diffusers FluxKontextPipeline: torch.cat([latents, image_latents], dim=1))
-    tokens = (lat_w // m.patch) * (lat_h // m.patch) * latent_frames * (1 + m.reference_images) + m.text_tokens
-    den = [tokens * m.cfg_batch * m.hidden * 2 * n for n in DENOISER_LIVE_TENSORS]
-    pixels = width * height * (frames if m.kind == "video" else 1)
-    vae = [pixels * VAE_CHANNELS * b for b in VAE_BYTES]
-    return Range(low=den[0], high=den[1]), Range(low=vae[0], high=vae[1])
+    images = 1 + m.reference_images
+    tokens = (lat_w // m.patch) * (lat_h // m.patch) * latent_frames * images + m.text_tokens
+    low, high = (tokens * m.cfg_batch * m.hidden * 2 * n for n in DENOISER_LIVE_TENSORS)
+    if m.comfyui_memory_usage_factor:
+        area = m.cfg_batch * latent_frames * lat_w * lat_h * images
+        comfy = area * 2 * COMFYUI_MIB_PER_AREA_BYTE * m.comfyui_memory_usage_factor * 2**20
+        high = max(high, comfy)
+    return Range(low=low, high=high)
+
+
+def _with_dequantized_layer(act: Range, m: ImageModel, precision: str) -> Range:
+    """Activations plus the 16-bit copy of the largest layer a quantized denoiser makes while it runs."""
+    if precision in SIXTEEN_BIT:
+        return act
+    layer = max((c.largest_linear_b for c in m.components if c.role == "denoiser"), default=0) * 1e9 * 2
+    return Range(low=act.low + layer, high=act.high + layer)
+
+
+def _vae_decode(m: ImageModel, vae: VaeFamily, width: int, height: int, frames: int) -> Range:
+    at_once = min(frames, vae.frames_at_once) if m.kind == "video" else 1
+    work = [bpp * width * height * at_once * VAE_ELEMENT_BYTES for bpp in vae.bytes_per_pixel]
+    clip = 2 * 3 * width * height * frames * VAE_ELEMENT_BYTES if m.kind == "video" else 0
+    return Range(low=work[0] + clip, high=work[1] + clip)
 
 
 def _peak(m: ImageModel, weights: dict[str, tuple[float, float]], act: Range, vae: Range, offload: str) -> Range:
@@ -171,17 +199,18 @@ def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageR
     if req.gpu:
         hw = catalog.gpu(req.gpu)
         capacity, hardware = round(hw.memory_gb * GIB), hw.name
-    act, vae = _activations(m, width, height, frames)
+    act = _activations(m, width, height, frames)
+    vae = _vae_decode(m, models.catalog.vae(m.vae_family), width, height, frames)
     options = []
     for precision in PRECISION_LADDER:
         w = _weights(m, precision, req.text_encoder_precision)
         for offload in OFFLOAD_MODES:
-            peak = _peak(m, w, act, vae, offload)
+            peak = _peak(m, w, _with_dequantized_layer(act, m, precision), vae, offload)
             ram = 0 if offload == "none" else round(sum(x for x, _ in w.values()))
             options.append(ImageOption(precision=precision, offload=offload, peak_bytes=peak, ram_bytes=ram,
                                        verdict=_verdict(peak, capacity)))
     weights = _weights(m, req.precision, req.text_encoder_precision)
-    peak = _peak(m, weights, act, vae, req.offload)
+    peak = _peak(m, weights, _with_dequantized_layer(act, m, req.precision), vae, req.offload)
     # most faithful precision that runs without slow offloading first; block-by-block offload only as a last resort
     rank = lambda o: (o.offload not in ("none", "model"), PRECISION_LADDER.index(o.precision),  # noqa: E731
                       OFFLOAD_MODES.index(o.offload))
@@ -189,9 +218,12 @@ def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageR
     notes = [
         f"{width}x{height}" + (f", {frames} frames" if m.kind == "video" else "") + f": denoiser activations "
         f"{act.low / GIB:.2f}-{act.high / GIB:.2f} GiB, VAE decode {vae.low / GIB:.2f}-{vae.high / GIB:.2f} GiB "
-        "(fused attention). Low: the larger phase (allocated memory); high: both, as PyTorch's caching allocator "
-        "keeps them reserved. A CUDA context of 0.5 GiB is included.",
-        "Quantized files keep some tensors (norms, embeddings) at higher precision: weights may be a little larger.",
+        "(fused attention; the VAE's working memory from InvokeAI's and ComfyUI's measured per-pixel figures"
+        + (", decoding frame by frame or in short temporal tiles" if m.kind == "video" else "") + "). Low: the "
+        "larger phase (allocated memory); high: both, as PyTorch's caching allocator keeps them reserved. A CUDA "
+        "context of 0.5 GiB is included.",
+        "Quantized files keep some tensors (norms, embeddings) at higher precision: weights may be a little larger; "
+        "a quantized denoiser also makes a 16-bit copy of each layer as it runs.",
         "Offload modes: model = one component at a time (diffusers enable_model_cpu_offload); sequential = one block "
         "at a time (very slow); ComfyUI low-VRAM lies between them.",
     ]

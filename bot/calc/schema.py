@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.catalog.schema import ID_PATTERN
 
@@ -42,6 +42,17 @@ class ImageComponent(_Strict):
     fp32_keep_b: float = Field(default=0, ge=0)
     # parameters diffusers' FP8 layerwise casting leaves 16-bit (`_skip_layerwise_casting_patterns`)
     fp8_skip_b: float = Field(default=0, ge=0)
+    # parameters of the largest linear layer: a quantized denoiser materializes it in 16 bits while it runs
+    largest_linear_b: float = Field(default=0, ge=0)
+
+
+class VaeFamily(_Strict):
+    """What a VAE's decoder needs while it runs, per output pixel and per byte of its 16-bit elements."""
+    id: str = Field(pattern=ID_PATTERN)
+    bytes_per_pixel: tuple[float, float]              # low (allocated), high (with the allocator's reserve)
+    # output frames one decoder pass holds (1 for images and frame-by-frame video VAEs)
+    frames_at_once: int = Field(default=1, ge=1)
+    sources: list[str] = Field(min_length=1)
 
 
 class ImageModel(_Strict):
@@ -60,12 +71,27 @@ class ImageModel(_Strict):
     reference_images: int = Field(default=0, ge=0)   # input images whose latent tokens join the sequence (editing)
     default_resolution: int = Field(gt=0)
     default_frames: int = Field(default=1, ge=1)
+    vae_family: str                                   # an id under `vae_families`
+    # ComfyUI's `memory_usage_factor` for this model (its working-memory estimate); None where ComfyUI has none
+    comfyui_memory_usage_factor: float | None = Field(default=None, gt=0)
     sources: list[str] = Field(min_length=1)
 
 
 class ImageCatalog(_Strict):
+    vae_families: list[VaeFamily] = Field(min_length=1)
     models: list[ImageModel]
     sources: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _families_exist(self) -> ImageCatalog:
+        known = {f.id for f in self.vae_families}
+        for m in self.models:
+            if m.vae_family not in known:
+                raise ValueError(f"model {m.id}: vae_family '{m.vae_family}' is not one of {sorted(known)}")
+        return self
+
+    def vae(self, family: str) -> VaeFamily:
+        return next(f for f in self.vae_families if f.id == family)
 
 
 # -- prices (knowledge/catalog/prices.yaml) ---------------------------------------------------------------------
