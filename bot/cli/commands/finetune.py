@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from bot.calc.finetune import ALL_TARGETS, FinetuneRequest, estimate, targets_of
+from bot.calc.finetune import ALL_TARGETS, RECIPES, FinetuneRequest, estimate, targets_of
 from bot.core import Core
 from bot.sizing.devices import gb
 
@@ -22,6 +22,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gpus", type=int, default=1)
     p.add_argument("--zero", type=int, default=0, help="ZeRO/FSDP stage for full fine-tuning (0-3)")
     p.add_argument("--frozen-layers", type=int, default=0)
+    p.add_argument("--recipe", choices=list(RECIPES), default="hf",
+                   help="hf: Transformers Trainer/TRL with bf16 autocast; bf16-true: LitGPT's pure bf16")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run, uses_core=True)
 
@@ -31,7 +33,7 @@ def run(args: argparse.Namespace, core: Core) -> int:
                           gradient_checkpointing=not args.no_gradient_checkpointing, lora_rank=args.rank,
                           lora_targets=targets_of(args.targets),
                           optimizer=args.optimizer, gpus=args.gpus, zero_stage=args.zero,
-                          frozen_layers=args.frozen_layers, gpu=args.gpu)
+                          frozen_layers=args.frozen_layers, gpu=args.gpu, recipe=args.recipe)
     r = estimate(req, core.catalog)
     if args.json:
         print(r.model_dump_json(indent=2))

@@ -20,6 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--parallel", type=int, help="llama-server -np / OLLAMA_NUM_PARALLEL")
     p.add_argument("--max-num-batched-tokens", type=int)
     p.add_argument("--enforce-eager", action="store_true")
+    p.add_argument("--vllm-release", help="vLLM release, e.g. 0.6.4: its memory accounting (default: the current one)")
+    p.add_argument("--kv-cache-memory-bytes", type=int, help="vLLM --kv-cache-memory-bytes: a fixed KV budget per GPU")
     p.add_argument("--prompt-tokens", type=int, default=1024, help="prompt length for time to first token")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run, uses_core=True)
@@ -30,7 +32,8 @@ def run(args: argparse.Namespace, core: Core) -> int:
                               context=args.context, gpu_memory_utilization=args.gpu_memory_utilization,
                               kv_cache_dtype=args.kv_cache_dtype, quant=args.quant, parallel=args.parallel,
                               max_num_batched_tokens=args.max_num_batched_tokens, enforce_eager=args.enforce_eager,
-                              prompt_tokens=args.prompt_tokens), core.engine)
+                              prompt_tokens=args.prompt_tokens, vllm_release=args.vllm_release,
+                              kv_cache_memory_bytes=args.kv_cache_memory_bytes), core.engine)
     if args.json:
         print(r.model_dump_json(indent=2))
         return 0
