@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
 from bot.answer.results import Comparison, WhatCanIRun
-from bot.calc.schema import CostResult
+from bot.calc.schema import CostResult, ImageResult, Range, ServeResult
 from bot.errors import InvalidRequestError
 from bot.format import VERDICT_WORDS
 from bot.sizing.choose import full_offload_devices
@@ -503,8 +503,111 @@ def cost_alt_text(c: CostResult) -> str:
             f"{others}; {even}.")
 
 
+# -- image: peak memory per precision, on the GPU alone and with model offload ------------------------------------
+IMAGE_OFFLOADS = (("none", "all on the GPU", "#0072B2"), ("model", "model offload", "#E69F00"))
+
+
+def image_rows(r: ImageResult) -> list[tuple[str, dict[str, Range]]]:
+    """(precision, {offload: peak}) for each precision the calculator tried, most faithful first."""
+    rows: dict[str, dict[str, Range]] = {}
+    for o in r.options:
+        if o.offload in {k for k, _, _ in IMAGE_OFFLOADS}:
+            rows.setdefault(o.precision, {})[o.offload] = o.peak_bytes
+    return list(rows.items())
+
+
+def build_image_figure(r: ImageResult) -> Figure:
+    """Peak GPU memory of each precision with everything on the GPU and with model offload, each bar solid to the
+    low estimate and lighter to the high one; a red line at the card's memory when one was given. Bars carry gid
+    'none:PRECISION' and 'model:PRECISION' (to the high end); the line 'capacity'."""
+    rows = image_rows(r)
+    fig = _new_figure()
+    ax = fig.subplots()
+    _style(ax)
+    ax.grid(axis="x", color=TRACK, linewidth=0.8)
+    ax.set_axisbelow(True)
+    ys = list(range(len(rows)))[::-1]
+    height = 0.38
+    for (precision, peaks), y in zip(rows, ys):
+        for j, (offload, _label, colour) in enumerate(IMAGE_OFFLOADS):
+            peak = peaks.get(offload)
+            if peak is None:
+                continue
+            at = y + (0.2 if j == 0 else -0.2)
+            ax.barh(at, peak.high / GIB, height=height, color=colour, alpha=0.45, gid=f"{offload}:{precision}")
+            ax.barh(at, peak.low / GIB, height=height, color=colour)
+    top = max((p.high for _, peaks in rows for p in peaks.values()), default=GIB) / GIB
+    if r.hardware_bytes:
+        ax.axvline(r.hardware_bytes / GIB, color=LIMIT, linewidth=2.5, gid="capacity")
+        top = max(top, r.hardware_bytes / GIB)
+    ax.set_xlim(0, top * 1.1)
+    ax.set_yticks(ys, [p for p, _ in rows], fontsize=11)
+    ax.set_xlabel("peak GPU memory (GiB), low to high estimate", fontsize=12, color=TEXT)
+    handles = [Patch(color=c, label=label) for _, label, c in IMAGE_OFFLOADS]
+    if r.hardware_bytes:
+        handles.append(Line2D([0], [0], color=LIMIT, linewidth=2.5, label=_short_name(r.hardware or "")))
+    ax.legend(handles=handles, fontsize=10, frameon=False, labelcolor=TEXT, loc="lower right")
+    size = f"{r.resolution}px" + (f", {r.frames} frames" if r.kind == "video" else "")
+    pick = f"pick: {r.recommendation}" if r.recommendation else "denoiser precision"
+    _titles(fig, ax, f"{r.model}: memory by precision", f"{size}; {pick}")
+    return fig
+
+
+def image_chart(r: ImageResult) -> bytes:
+    return _png(build_image_figure(r))
+
+
+def image_alt_text(r: ImageResult) -> str:
+    cells = []
+    for precision, peaks in image_rows(r):
+        parts = [f"{label} {gb(peaks[k].low)}-{gb(peaks[k].high)}" for k, label, _ in IMAGE_OFFLOADS if k in peaks]
+        cells.append(f"{precision}: " + ", ".join(parts))
+    card = f" against {r.hardware}'s {gb(r.hardware_bytes)}" if r.hardware_bytes else ""
+    return f"Peak GPU memory of {r.model} by precision{card}: " + "; ".join(cells) + "."
+
+
+# -- serve: aggregate decode throughput by concurrent sequences ------------------------------------------------------
+def build_serve_figure(r: ServeResult) -> Figure:
+    """Aggregate decode tokens/s at each number of concurrent sequences, solid to the low estimate and lighter to
+    the high one; sequences past the KV cache's maximum concurrency are greyed. Bars carry gid 'seq:N' (low) and
+    'seq-range:N' (low to high)."""
+    fig = _new_figure()
+    ax = fig.subplots()
+    _style(ax)
+    ax.grid(axis="y", color=TRACK, linewidth=0.8)
+    ax.set_axisbelow(True)
+    xs = list(range(len(r.throughput_tokens_per_s)))
+    for x, p in zip(xs, r.throughput_tokens_per_s):
+        fits = p.sequences <= r.max_concurrent_sequences
+        low, high = (SPEED_LOW, SPEED_HIGH) if fits else (MUTED, TRACK)
+        ax.bar(x, p.low, width=0.6, color=low, gid=f"seq:{p.sequences}")
+        ax.bar(x, p.high - p.low, bottom=p.low, width=0.6, color=high, gid=f"seq-range:{p.sequences}")
+        ax.text(x, p.high * 1.02, f"{p.low:,.0f}–{p.high:,.0f}", ha="center", fontsize=10, color=TEXT)
+    top = max((p.high for p in r.throughput_tokens_per_s), default=1)
+    ax.set_ylim(0, top * 1.15)
+    ax.set_xticks(xs, [f"{p.sequences}" for p in r.throughput_tokens_per_s], fontsize=12)
+    ax.set_xlabel("concurrent sequences (grey: more than the KV cache holds at this context)", fontsize=11,
+                  color=TEXT)
+    ax.set_ylabel("decode tokens/s, all sequences", fontsize=12, color=TEXT)
+    setup = _setup_name(r.hardware, r.gpus)
+    _titles(fig, ax, f"{r.model} on {setup} ({r.runtime})",
+            f"KV cache {r.kv_cache_tokens:,} tokens: {r.max_concurrent_sequences:.1f} sequences of {r.context:,}")
+    return fig
+
+
+def serve_chart(r: ServeResult) -> bytes:
+    return _png(build_serve_figure(r))
+
+
+def serve_alt_text(r: ServeResult) -> str:
+    cells = "; ".join(f"{p.sequences} sequences {p.low:,.0f}-{p.high:,.0f} tokens/s" for p in r.throughput_tokens_per_s)
+    return (f"Aggregate decode throughput of {r.model} on {_setup_name(r.hardware, r.gpus)} with {r.runtime}: {cells}; "
+            f"the KV cache holds {r.kv_cache_tokens:,} tokens, {r.max_concurrent_sequences:.1f} sequences of "
+            f"{r.context:,}.")
+
+
 # -- the chart of an answer, whatever its kind ----------------------------------------------------------------------
-ChartSubject = SizingReport | WhatCanIRun | Comparison | CostResult
+ChartSubject = SizingReport | WhatCanIRun | Comparison | CostResult | ImageResult | ServeResult
 
 
 def answer_chart(subject: ChartSubject) -> bytes:
@@ -516,6 +619,10 @@ def answer_chart(subject: ChartSubject) -> bytes:
         return compare_chart(subject)
     if isinstance(subject, CostResult):
         return cost_chart(subject)
+    if isinstance(subject, ImageResult):
+        return image_chart(subject)
+    if isinstance(subject, ServeResult):
+        return serve_chart(subject)
     return memory_breakdown_chart(subject)
 
 
@@ -526,5 +633,9 @@ def answer_chart_alt(subject: ChartSubject) -> str:
         return compare_alt_text(subject)
     if isinstance(subject, CostResult):
         return cost_alt_text(subject)
+    if isinstance(subject, ImageResult):
+        return image_alt_text(subject)
+    if isinstance(subject, ServeResult):
+        return serve_alt_text(subject)
     return chart_alt_text(subject)
 

@@ -7,7 +7,7 @@ from typing import TextIO
 
 from bot.answer.pipeline import answer
 from bot.answer.schema import Answer
-from bot.charts import chart_alt_text, memory_breakdown_chart
+from bot.charts import answer_chart, answer_chart_alt
 from bot.cli.commands.size import add_size_arguments, size_request
 from bot.core import Core
 from bot.discord.render import chart_report, post_as_text, render_answer
@@ -29,7 +29,7 @@ def bot_posts_text(result: Answer) -> str:
     """What the Discord bot would post for `result`, as text: every message, embed parts and chart included."""
     report = chart_report(result)
     if report is not None:
-        posts = render_answer(result, memory_breakdown_chart(report), chart_alt_text(report))
+        posts = render_answer(result, answer_chart(report), answer_chart_alt(report))
     else:
         posts = render_answer(result)
     if not posts:

@@ -305,3 +305,63 @@ def test_a_cost_answer_carries_its_chart_in_discord(core):
     from bot.charts import answer_chart, answer_chart_alt
     (post,) = render_answer(answer, answer_chart(answer.cost), answer_chart_alt(answer.cost))
     assert post.chart is not None and post.embeds[0]["image"]["url"] == f"attachment://{CHART_NAME}"
+
+
+# -- image: peak memory by precision; serve: throughput by concurrent sequences --------------------------------------
+@pytest.fixture(scope="module")
+def image_result(catalog):
+    from bot.calc.image import ImageModels, ImageRequest, estimate
+    from bot.calc.schema import load_image_catalog
+    from tests.conftest import KNOWLEDGE
+    return estimate(ImageRequest("flux dev", gpu="rtx 4090"), ImageModels(load_image_catalog(KNOWLEDGE)), catalog)
+
+
+def test_image_chart_bars_end_at_each_options_high_estimate_with_the_cards_memory_marked(image_result):
+    from bot.charts import build_image_figure, image_chart
+    assert png_size(image_chart(image_result)) == (800, 450)
+    fig = build_image_figure(image_result)
+    bars = patches_by_gid(fig)
+    for o in image_result.options:
+        if o.offload in ("none", "model"):
+            assert bars[f"{o.offload}:{o.precision}"].get_width() == pytest.approx(o.peak_bytes.high / GIB)
+    assert not any(k.startswith("sequential") for k in bars)
+    capacity = artists_by_gid(fig)["capacity"]
+    assert capacity.get_xdata()[0] == pytest.approx(image_result.hardware_bytes / GIB) == 24   # the 4090
+
+
+def test_image_alt_text_lists_every_precision(image_result):
+    from bot.charts import image_alt_text
+    text = image_alt_text(image_result)
+    assert "RTX 4090" in text and all(f"{p}:" in text for p in ("bf16", "nf4", "q4_k"))
+
+
+@pytest.fixture(scope="module")
+def serve_result(engine):
+    from bot.calc.serve import ServeRequest, estimate
+    return estimate(ServeRequest(model="llama 3.1 8b", gpu="rtx 3090", context=32768), engine)
+
+
+def test_serve_chart_stacks_low_and_range_and_greys_what_the_kv_cache_cannot_hold(serve_result):
+    from matplotlib.colors import to_hex
+
+    from bot.charts import MUTED, SPEED_LOW, build_serve_figure, serve_chart
+    assert png_size(serve_chart(serve_result)) == (800, 450)
+    bars = patches_by_gid(build_serve_figure(serve_result))
+    for p in serve_result.throughput_tokens_per_s:
+        low, rng = bars[f"seq:{p.sequences}"], bars[f"seq-range:{p.sequences}"]
+        assert low.get_height() == pytest.approx(p.low)
+        assert rng.get_y() + rng.get_height() == pytest.approx(p.high)
+        fits = p.sequences <= serve_result.max_concurrent_sequences
+        assert to_hex(low.get_facecolor()) == (SPEED_LOW if fits else MUTED).lower()
+    # a 3090 holds a few 32K-token sequences of Llama 3.1 8B, not 64: both colours are drawn
+    assert 1 <= serve_result.max_concurrent_sequences < 64
+
+
+def test_image_and_serve_answers_carry_their_chart(image_result, serve_result):
+    from bot.answer.schema import Answer
+    from bot.discord.render import chart_report, render_answer
+    for kind, result in (("image", image_result), ("serve", serve_result)):
+        answer = Answer(kind=kind, question="q", text="t", **{kind: result})
+        assert chart_report(answer) is result
+        post = render_answer(answer, b"png", "alt")[0]
+        assert post.chart == b"png" and post.embeds[0]["image"]["url"].startswith("attachment://")

@@ -233,5 +233,5 @@ def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageR
         ram_bytes=0 if req.offload == "none" else round(sum(x for x, _ in weights.values())),
         parts={k: round(v) for k, (v, _) in weights.items()} | {"denoiser_activations": round(act.high),
                                                                 "vae_decode": round(vae.high)},
-        hardware=hardware, verdict=_verdict(peak, capacity), options=options,
+        hardware=hardware, hardware_bytes=capacity, verdict=_verdict(peak, capacity), options=options,
         recommendation=(f"{pick.precision} with offload {pick.offload}" if pick else None), assumptions=notes)

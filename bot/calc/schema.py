@@ -237,6 +237,7 @@ class ImageResult(BaseModel):
     ram_bytes: int                        # system RAM holding what is offloaded
     parts: dict[str, int]
     hardware: str | None
+    hardware_bytes: int | None = None     # the card's memory, what the verdicts compare against
     verdict: FitVerdict
     options: list[ImageOption]            # every precision x offload mode
     recommendation: str | None

@@ -7,9 +7,8 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
-from bot.answer.results import Comparison, WhatCanIRun
 from bot.answer.schema import Answer, Source
-from bot.calc.schema import CostResult
+from bot.charts import ChartSubject
 from bot.discord.limits import CONTENT, FIELD_VALUE, fit_embed, shorten
 from bot.discord.splitting import split_message
 from bot.format import (
@@ -343,7 +342,7 @@ def _serve_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> 
                             f"At most **{sequences(r.max_concurrent_sequences)}** of {r.context:,} tokens at once",
              "color": NEUTRAL_COLOUR if r.max_concurrent_sequences >= 1 else VERDICT_COLOURS["does_not_fit"],
              "fields": fields, "footer": {"text": "Serving calculator · speed: low = contexts full"}}
-    return [Post(embeds=[fit_embed(embed)])]
+    return [_with_chart(embed, chart, chart_alt)]      # throughput by concurrent sequences
 
 
 def _image_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
@@ -366,7 +365,7 @@ def _image_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> 
     fields.append(_assumptions_field(r.assumptions))
     embed = {"title": image_setting(r), "description": "\n".join(lines), "color": FIT_COLOURS[r.verdict],
              "fields": fields, "footer": {"text": "Image and video calculator"}}
-    return [Post(embeds=[fit_embed(embed)])]
+    return [_with_chart(embed, chart, chart_alt)]      # peak memory by precision, against the card
 
 
 def _cost_posts(answer: Answer, chart: bytes | None, chart_alt: str | None) -> list[Post]:
@@ -426,13 +425,14 @@ RENDERERS: dict[str, Callable[[Answer, bytes | None, str | None], list[Post]]] =
 }
 
 
-def chart_report(answer: Answer) -> SizingReport | WhatCanIRun | Comparison | CostResult | None:
+def chart_report(answer: Answer) -> ChartSubject | None:
     """What the chart that goes with `answer` draws, if its kind has one: a sizing report's memory (sizing, and the
     setup of a pasted log), the ranked options of what_can_i_run, the sides of compare, cumulative cost against
-    APIs (bot.charts.answer_chart)."""
+    APIs, an image model's memory by precision, a server's throughput by concurrency (bot.charts.answer_chart)."""
     if answer.kind in ("sizing", "log"):
         return answer.sizing
-    return {"what_can_i_run": answer.what_can_i_run, "compare": answer.compare, "cost": answer.cost}.get(answer.kind)
+    return {"what_can_i_run": answer.what_can_i_run, "compare": answer.compare, "cost": answer.cost,
+            "image": answer.image, "serve": answer.serve}.get(answer.kind)
 
 
 def render_answer(answer: Answer, chart: bytes | None = None, chart_alt: str | None = None) -> list[Post]:
