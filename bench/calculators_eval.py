@@ -73,11 +73,11 @@ def image_errors(catalog, knowledge_dir) -> list[tuple[float, bool, str]]:
                                               resolution=row.get("resolution")), models, catalog)
         real = row["peak_gib"] * GIB
         peak = r.peak_bytes
-        if row.get("measure") == "reserved":     # torch's reserved bytes: no CUDA context
+        if row.get("measure") in ("reserved", "allocated"):     # torch's own counts: no CUDA context
             peak = Range(low=peak.low - image.CONTEXT_BYTES, high=peak.high - image.CONTEXT_BYTES)
         out.append((peak.mid / real - 1, peak.low <= real <= peak.high,
-                    f"{row['model']} {row['precision']} offload {row['offload']}: "
-                    f"{peak.low / GIB:.1f}-{peak.high / GIB:.1f} vs {row['peak_gib']} GiB"))
+                    f"{row['model']} {row['precision']} offload {row['offload']} ({row.get('measure', 'card')}): "
+                    f"{peak.low / GIB:.2f}-{peak.high / GIB:.2f} vs {row['peak_gib']} GiB"))
     return out
 
 
