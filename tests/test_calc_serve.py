@@ -72,3 +72,21 @@ def test_releases_before_0_7_count_the_cuda_context_as_non_torch_memory(engine):
 def test_kv_cache_memory_bytes_replaces_the_profiled_budget(engine):
     r = estimate(ServeRequest("qwen2.5-7b", "rtx 4080", kv_cache_memory_bytes=GIB // 2), engine)
     assert r.kv_cache_tokens == 9360          # akiyax/kvcache-lab phase 3: 0.5 GiB = 9,360 tokens at 56 KiB/token
+
+
+def test_large_non_a100_gpus_profile_1024_sampler_rows():
+    from bot.calc.serve import default_max_num_seqs
+    req = ServeRequest(model="llama 3.1 8b", gpu="h100")
+    # vllm/engine/arg_utils.py get_batch_defaults: >= 70 GiB and no "a100" in the name -> 1024, else 256
+    assert default_max_num_seqs(req, 80 * GIB, "NVIDIA H100 SXM5 80GB") == 1024
+    assert default_max_num_seqs(req, 80 * GIB, "NVIDIA A100 80GB") == 256
+    assert default_max_num_seqs(req, 24 * GIB, "NVIDIA GeForce RTX 4090") == 256
+    assert default_max_num_seqs(ServeRequest(model="x", gpu="h100", vllm_version="v0"), 80 * GIB, "H100") == 256
+    assert default_max_num_seqs(ServeRequest(model="x", gpu="h100", max_num_seqs=64), 80 * GIB, "H100") == 64
+
+
+def test_h100_budget_leaves_room_for_the_larger_sampler_pass(engine):
+    # 1024 rows x 128,256 vocab x 24 bytes: the profile peak rises from the 8192-token forward to the sampler pass
+    h100 = estimate(ServeRequest(model="llama 3.1 8b", gpu="h100", context=16000), engine)
+    fewer = estimate(ServeRequest(model="llama 3.1 8b", gpu="h100", context=16000, max_num_seqs=256), engine)
+    assert h100.kv_cache_tokens < fewer.kv_cache_tokens

@@ -41,6 +41,7 @@ SEQUENCES = (1, 4, 16, 64)
 BLOCK_SIZE = 16                      # CacheConfig.DEFAULT_BLOCK_SIZE (vllm/config/cache.py @002f10e0)
 DEFAULT_UTILIZATION = 0.9            # CacheConfig default in most releases people run (0.92 in the newest)
 DEFAULT_MAX_NUM_SEQS = 256           # SchedulerConfig default: sampler rows of the profiling run
+LARGE_GPU_MAX_NUM_SEQS = 1024        # V1 on >= 70 GiB GPUs that are not A100 (EngineArgs.get_batch_defaults)
 # Memory outside torch that the budget subtracts (vllm/utils/mem_utils.py `memory_profiling`: the rise of CUDA-used
 # minus torch-reserved during profiling). Since v0.7 it is the increase over the start snapshot: 0.03-0.11 GiB on
 # one GPU ("non_torch_memory takes 0.03GiB" RTX 4060, vllm#13882; 0.06 RTX 4080, vLLM 0.26.0,
@@ -81,7 +82,7 @@ class ServeRequest:
     quant: str | None = None                   # vLLM: safetensors-BF16, FP8, AWQ-4bit ...; GGUF type for llama.cpp
     block_size: int = BLOCK_SIZE
     max_num_batched_tokens: int | None = None
-    max_num_seqs: int = DEFAULT_MAX_NUM_SEQS
+    max_num_seqs: int | None = None            # None: vLLM's default for the GPU (256, or 1024 on large GPUs)
     vllm_version: Literal["v0", "v1"] = "v1"
     cuda_graphs_in_budget: bool = False        # VLLM_MEMORY_PROFILER_ESTIMATE_CUDAGRAPHS=1 subtracts an estimate
     enforce_eager: bool = False
@@ -113,6 +114,17 @@ def default_batched_tokens(req: ServeRequest, context: int, total_bytes: int, gp
         return max(context, 2048)                           # v0 SchedulerConfig without chunked prefill
     # V1 API server: 8192 on GPUs with >= 70 GiB that are not A100, else 2048 (vllm/engine/arg_utils.py EngineArgs)
     return 8192 if total_bytes >= 70 * GIB and "A100" not in gpu_name else 2048
+
+
+def default_max_num_seqs(req: ServeRequest, total_bytes: int, gpu_name: str) -> int:
+    """Sequences the profiling sampler pass holds: V1 raises the default with the batched tokens on large GPUs
+    (vllm/engine/arg_utils.py EngineArgs.get_batch_defaults: max_num_seqs 1024 for both the LLM class and the API
+    server when device memory >= 70 GiB and the name has no "a100"; 256 otherwise)."""
+    if req.max_num_seqs:
+        return req.max_num_seqs
+    if req.vllm_version == "v1" and total_bytes >= 70 * GIB and "A100" not in gpu_name:
+        return LARGE_GPU_MAX_NUM_SEQS
+    return DEFAULT_MAX_NUM_SEQS
 
 
 def _release(req: ServeRequest) -> tuple[int, int]:
@@ -217,7 +229,7 @@ def _vllm(req: ServeRequest, engine: SizingEngine, model: Model, gpu, context: i
     requested = total * req.gpu_memory_utilization
     weights = sized.layout.file_bytes / tp
     t_b = default_batched_tokens(req, context, total, gpu.name)
-    act = activation_peak(model, t_b, min(req.max_num_seqs, t_b), tp)
+    act = activation_peak(model, t_b, min(default_max_num_seqs(req, total, gpu.name), t_b), tp)
     in_budget = req.cuda_graphs_in_budget and req.vllm_version == "v1" and not req.enforce_eager
     graphs = CUDA_GRAPH_BYTES if in_budget else 0
     non_torch = non_torch_bytes(req)
