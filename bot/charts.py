@@ -547,7 +547,7 @@ def build_image_figure(r: ImageResult) -> Figure:
     if r.hardware_bytes:
         handles.append(Line2D([0], [0], color=LIMIT, linewidth=2.5, label=_short_name(r.hardware or "")))
     ax.legend(handles=handles, fontsize=10, frameon=False, labelcolor=TEXT, loc="lower right")
-    size = f"{r.resolution}px" + (f", {r.frames} frames" if r.kind == "video" else "")
+    size = f"{r.width}x{r.height}" + (f", {r.frames} frames" if r.kind == "video" else "")
     pick = f"pick: {r.recommendation}" if r.recommendation else "denoiser precision"
     _titles(fig, ax, f"{r.model}: memory by precision", f"{size}; {pick}")
     return fig

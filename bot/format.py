@@ -211,7 +211,7 @@ def serve_text(r: ServeResult) -> str:
 
 def image_setting(r: ImageResult) -> str:
     frames = f" · {r.frames} frames" if r.kind == "video" else ""
-    return f"{r.model} · {r.precision} · offload {r.offload} · {r.resolution}px{frames}"
+    return f"{r.model} · {r.precision} · offload {r.offload} · {r.width}x{r.height}{frames}"
 
 
 def image_text(r: ImageResult) -> str:

@@ -1,7 +1,15 @@
 """Image/video memory: weights per precision, offload modes, recommendation."""
 import pytest
 
-from bot.calc.image import ImageModels, ImageRequest, _activations, _vae_decode, _with_dequantized_layer, estimate
+from bot.calc.image import (
+    ImageModels,
+    ImageRequest,
+    _activations,
+    _default_width,
+    _vae_decode,
+    _with_dequantized_layer,
+    estimate,
+)
 from bot.calc.schema import calc_catalog_problems, load_image_catalog
 from bot.sizing.devices import GIB
 from tests.conftest import KNOWLEDGE
@@ -128,3 +136,11 @@ def test_unknown_vae_family_names_the_model(tmp_path):
 def test_added_catalog_models_resolve_and_size(models, catalog, name):
     r = estimate(ImageRequest(name), models, catalog)
     assert r.peak_bytes.low > 10 * GIB
+
+
+def test_video_resolution_names_the_height_at_16_by_9(models, catalog):
+    assert _default_width(models.find("wan 2.1 14b"), 480) == 832        # Wan's 480p
+    assert _default_width(models.find("wan 2.1 14b"), 720) == 1280       # 720p
+    assert _default_width(models.find("flux dev"), 1024) == 1024         # images stay square
+    r = estimate(ImageRequest("wan 2.1 14b", resolution=720), models, catalog)
+    assert "1280x720" in r.assumptions[0]

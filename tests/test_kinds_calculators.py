@@ -245,6 +245,6 @@ def test_the_console_prints_what_the_bot_would_post_and_follows_up_across_kinds(
     out = io.StringIO()
     run_console(core, io.StringIO("will flux dev run on a 3060 12gb\nwhat about sdxl?\n"), out)
     posts = out.getvalue()
-    assert "## FLUX.1 [dev] · bf16 · offload none · 1024px" in posts
-    assert "## Stable Diffusion XL 1.0 · bf16 · offload none · 1024px" in posts
+    assert "## FLUX.1 [dev] · bf16 · offload none · 1024x1024" in posts
+    assert "## Stable Diffusion XL 1.0 · bf16 · offload none · 1024x1024" in posts
     assert posts.count("On NVIDIA GeForce RTX 3060 12GB:") == 2

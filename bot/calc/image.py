@@ -176,6 +176,17 @@ def _peak(m: ImageModel, weights: dict[str, tuple[float, float]], act: Range, va
     raise InvalidRequestError(f"offload must be one of {', '.join(OFFLOAD_MODES)}.")
 
 
+def video_width(height: int) -> int:
+    """The width of a 16:9 video frame of `height` lines on the 32-pixel grid the video models use (480p is 832x480
+    and 720p 1280x720 in the Wan 2.1 and HunyuanVideo READMEs)."""
+    return height * 16 // 9 // 32 * 32
+
+
+def _default_width(m: ImageModel, side: int) -> int:
+    """A video's resolution names its height at 16:9; an image's names a square."""
+    return video_width(side) if m.kind == "video" else side
+
+
 def _verdict(peak: Range, capacity: int | None) -> FitVerdict:
     if capacity is None:
         return "no_gpu_given"
@@ -187,7 +198,7 @@ def _verdict(peak: Range, capacity: int | None) -> FitVerdict:
 def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageResult:
     m = models.find(req.model)
     side = req.resolution or m.default_resolution
-    width, height = req.width or side, req.height or side
+    width, height = req.width or _default_width(m, side), req.height or side
     frames = req.frames or m.default_frames
     if not (64 <= width <= 8192 and 64 <= height <= 8192):
         raise InvalidRequestError("resolution must be between 64 and 8192 pixels per side.")
@@ -229,6 +240,7 @@ def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageR
     ]
     return ImageResult(
         model=m.name, kind=m.kind, precision=req.precision, offload=req.offload, resolution=max(width, height),
+        width=width, height=height,
         frames=frames, peak_bytes=peak,
         ram_bytes=0 if req.offload == "none" else round(sum(x for x, _ in weights.values())),
         parts={k: round(v) for k, (v, _) in weights.items()} | {"denoiser_activations": round(act.high),

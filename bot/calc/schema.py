@@ -231,7 +231,9 @@ class ImageResult(BaseModel):
     kind: Literal["image", "video"]
     precision: str
     offload: str
-    resolution: int
+    resolution: int                       # the longer side
+    width: int = 0
+    height: int = 0
     frames: int
     peak_bytes: Range
     ram_bytes: int                        # system RAM holding what is offloaded

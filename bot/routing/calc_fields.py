@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from bot.calc.image import video_width
 from bot.routing.schema import CalcFields
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
@@ -117,9 +118,8 @@ def _resolution(low: str) -> dict:
             return {"width": w, "height": h}
     m = _LINES.search(low)
     if m:
-        # video heights as people say them, at 16:9 (Wan's 480p is 832x480)
-        h = int(m.group(1))
-        return {"width": 832 if h == 480 else round(h * 16 / 9 / 16) * 16, "height": h}
+        h = int(m.group(1))                     # video heights as people say them, at 16:9
+        return {"width": video_width(h), "height": h}
     m = _SIDE.search(low)
     side = int(next(g for g in m.groups() if g)) if m else None
     if side is not None and 256 <= side <= 8192 and side % 64 == 0:

@@ -32,7 +32,7 @@ def run(args: argparse.Namespace, core: Core) -> int:
     if args.json:
         print(r.model_dump_json(indent=2))
         return 0
-    print(f"{r.model} · {r.precision} · offload {r.offload} · {r.resolution}px"
+    print(f"{r.model} · {r.precision} · offload {r.offload} · {r.width}x{r.height}"
           + (f" · {r.frames} frames" if r.kind == "video" else ""))
     print(f"Peak GPU memory {gb(r.peak_bytes.low)} - {gb(r.peak_bytes.high)}; system RAM for offloaded weights "
           f"{gb(r.ram_bytes)}" + (f"; on {r.hardware}: {r.verdict.replace('_', ' ')}" if r.hardware else ""))
