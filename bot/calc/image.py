@@ -15,8 +15,8 @@ under each offload mode, with the system RAM that offloading needs (../shared/re
   the fp32 rotary-embedding temporaries of q and k) and ComfyUI's working-memory estimate where it has one for the
   model: latent area x batch x dtype size x 0.01 x `memory_usage_factor` MiB (ComfyUI comfy/model_base.py
   BaseModel.memory_required; the factors per model in comfy/supported_models.py).
-- VAE decode, per VAE family in the catalog: bytes per output pixel per element byte, low allocated, high with the
-  caching allocator's reserve, from InvokeAI's and ComfyUI's measured constants (invokeai/backend/util/
+- VAE decode, per VAE family in the catalog: bytes per output pixel per element byte, low and high from the live
+  maps (derived, allocated) and InvokeAI's and ComfyUI's measured constants (with the caching allocator's reserve) (invokeai/backend/util/
   vae_working_memory.py; ComfyUI comfy/sd.py VAE memory_used_decode); a video VAE holds `frames_at_once` frames per
   pass and the decoded clip twice (frames and their torch.cat copy).
 - Low and high also differ in how the phases add up: the allocated peak is the larger of the denoising and the
@@ -53,8 +53,8 @@ PRECISION_LADDER = ("bf16", "fp8", "q8_0", "q6_k", "q5_k", "nf4", "q4_k", "q4_0"
 OFFLOAD_MODES = ("none", "model", "comfyui-lowvram", "sequential")
 DENOISER_LIVE_TENSORS = (10, 20)
 VAE_ELEMENT_BYTES = 2              # VAEs decode in 16 bits
-COMFYUI_MIB_PER_AREA_BYTE = 0.01
-SIXTEEN_BIT = ("bf16", "fp16", "fp32")   # ComfyUI BaseModel.memory_required: area x dtype size x 0.01 x factor MiB
+COMFYUI_MIB_PER_AREA_BYTE = 0.01   # ComfyUI BaseModel.memory_required: area x dtype size x 0.01 x factor MiB
+SIXTEEN_BIT = ("bf16", "fp16", "fp32")   # precisions a denoiser runs without dequantizing
 QUANTIZED_TE = ("nf4", "int8")     # bitsandbytes precisions: T5's "wo" stays fp32
 # encoders this small stay 16-bit when the text encoder is quantized (huggingface/diffusers
 # docs/source/en/quantization/bitsandbytes.md: CLIPTextModel and AutoencoderKL "are already small")
