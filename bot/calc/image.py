@@ -16,9 +16,9 @@ under each offload mode, with the system RAM that offloading needs (../shared/re
   model: latent area x batch x dtype size x 0.01 x `memory_usage_factor` MiB (ComfyUI comfy/model_base.py
   BaseModel.memory_required; the factors per model in comfy/supported_models.py).
 - VAE decode, per VAE family in the catalog: bytes per output pixel per element byte, low and high from the live
-  maps (derived, allocated) and InvokeAI's and ComfyUI's measured constants (with the caching allocator's reserve) (invokeai/backend/util/
-  vae_working_memory.py; ComfyUI comfy/sd.py VAE memory_used_decode); a video VAE holds `frames_at_once` frames per
-  pass and the decoded clip twice (frames and their torch.cat copy).
+  maps (derived, allocated) and InvokeAI's and ComfyUI's measured constants, which include the caching
+  allocator's reserve (invokeai/backend/util/vae_working_memory.py; ComfyUI comfy/sd.py VAE memory_used_decode);
+  a video VAE holds `frames_at_once` frames per pass and the decoded clip twice (frames and their torch.cat copy).
 - Low and high also differ in how the phases add up: the allocated peak is the larger of the denoising and the
   decoding phase; the caching allocator's reserved peak keeps the denoiser's freed blocks when the decoder asks for
   larger ones (torch-cuda memory-management notes: freed blocks stay reserved and are reused only for requests
