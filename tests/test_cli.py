@@ -97,3 +97,12 @@ def test_size_chart_writes_pngs(tmp_path):
     assert run.returncode == 0
     assert (tmp_path / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "fit-context.png").exists()
+
+
+def test_a_bad_setting_is_named_as_it_is_set_without_its_value(monkeypatch, capsys):
+    from bot.cli.main import main
+    monkeypatch.setenv("DISCORD_SHARD_IDS", "abc-secret-looking")
+    assert main(["size", "llama 3.1 8b", "--gpu", "rtx 3090"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: settings: DISCORD_SHARD_IDS: ") and "Traceback" not in err
+    assert "abc-secret-looking" not in err

@@ -5,6 +5,8 @@ import argparse
 import logging
 import sys
 
+from pydantic import ValidationError
+
 from bot.cli.commands import (
     ask,
     catalog,
@@ -40,6 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def settings_message(exc: ValidationError) -> str:
+    """A bad environment variable or .env line, named as it is set (DISCORD_SHARD_IDS), with pydantic's reason and
+    never the value, which may be a secret."""
+    names = "; ".join(f"{'_'.join(str(p) for p in e['loc'][:1]).upper()}: {e['msg']}" for e in exc.errors())
+    return f"settings: {names}"
+
+
 def settings_for(args: argparse.Namespace) -> Settings:
     settings = Settings()
     if getattr(args, "no_llm", False):
@@ -55,6 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args, open_core(settings) if args.uses_core else settings)
     except WillItRunError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        if exc.title != Settings.__name__:
+            raise
+        print(f"error: {settings_message(exc)}", file=sys.stderr)
         return 2
 
 
