@@ -132,7 +132,7 @@ def test_unknown_vae_family_names_the_model(tmp_path):
     assert any("qwen-image" in p and "no-such-vae" in p for p in problems)
 
 
-@pytest.mark.parametrize("name", ["flux kontext", "qwen image", "hidream", "hunyuanvideo"])
+@pytest.mark.parametrize("name", ["flux kontext", "qwen image", "hidream", "hunyuanvideo", "ltx video"])
 def test_added_catalog_models_resolve_and_size(models, catalog, name):
     r = estimate(ImageRequest(name), models, catalog)
     assert r.peak_bytes.low > 10 * GIB
@@ -144,3 +144,11 @@ def test_video_resolution_names_the_height_at_16_by_9(models, catalog):
     assert _default_width(models.find("flux dev"), 1024) == 1024         # images stay square
     r = estimate(ImageRequest("wan 2.1 14b", resolution=720), models, catalog)
     assert "1280x720" in r.assumptions[0]
+
+
+def test_ltx_vae_decodes_the_whole_clip_so_its_term_grows_with_every_frame(models):
+    m = models.find("ltxv")
+    family = models.catalog.vae(m.vae_family)
+    short, long = (_vae_decode(m, family, 704, 512, f) for f in (41, 161))
+    per_frame = 56.25 * 704 * 512 * 2 + 2 * 3 * 704 * 512 * 2      # ComfyUI's constant, plus the decoded clip twice
+    assert long.high - short.high == pytest.approx((161 - 41) * per_frame)

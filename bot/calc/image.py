@@ -182,6 +182,14 @@ def video_width(height: int) -> int:
     return height * 16 // 9 // 32 * 32
 
 
+def _decode_words(m: ImageModel, vae: VaeFamily, frames: int) -> str:
+    if m.kind != "video":
+        return ""
+    if vae.frames_at_once >= frames:
+        return ", decoding the whole clip in one pass"
+    return f", decoding {vae.frames_at_once} frame{'s' if vae.frames_at_once > 1 else ''} per pass"
+
+
 def _default_width(m: ImageModel, side: int) -> int:
     """A video's resolution names its height at 16:9; an image's names a square."""
     return video_width(side) if m.kind == "video" else side
@@ -230,7 +238,7 @@ def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageR
         f"{width}x{height}" + (f", {frames} frames" if m.kind == "video" else "") + f": denoiser activations "
         f"{act.low / GIB:.2f}-{act.high / GIB:.2f} GiB, VAE decode {vae.low / GIB:.2f}-{vae.high / GIB:.2f} GiB "
         "(fused attention; the VAE's working memory from InvokeAI's and ComfyUI's measured per-pixel figures"
-        + (", decoding frame by frame or in short temporal tiles" if m.kind == "video" else "") + "). Low: the "
+        + _decode_words(m, models.catalog.vae(m.vae_family), frames) + "). Low: the "
         "larger phase (allocated memory); high: both, as PyTorch's caching allocator keeps them reserved. A CUDA "
         "context of 0.5 GiB is included.",
         "Quantized files keep some tensors (norms, embeddings) at higher precision: weights may be a little larger; "
@@ -238,6 +246,9 @@ def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageR
         "Offload modes: model = one component at a time (diffusers enable_model_cpu_offload); sequential = one block "
         "at a time (very slow); ComfyUI low-VRAM lies between them.",
     ]
+    if m.kind == "video":
+        notes.append("The VAE decode is counted untiled; tiled decoding (diffusers vae.enable_tiling(), ComfyUI's "
+                     "VAE Decode (Tiled)) cuts it to a fraction at some cost in time.")
     return ImageResult(
         model=m.name, kind=m.kind, precision=req.precision, offload=req.offload, resolution=max(width, height),
         width=width, height=height,
