@@ -45,6 +45,7 @@ eval: setup
 	$(BIN)/python -m bench.retrieval_eval --questions tests/eval/questions_holdout.yaml; \
 	$(BIN)/python -m bench.routing_eval --messages tests/eval/routing_holdout.yaml; \
 	$(BIN)/python -m bench.kinds_eval --messages tests/eval/kinds_holdout.yaml; \
+	$(BIN)/python -m bench.calculators_eval --holdout; \
 	exit $$failed
 
 clean:
