@@ -152,3 +152,9 @@ def test_ltx_vae_decodes_the_whole_clip_so_its_term_grows_with_every_frame(model
     short, long = (_vae_decode(m, family, 704, 512, f) for f in (41, 161))
     per_frame = 56.25 * 704 * 512 * 2 + 2 * 3 * 704 * 512 * 2      # ComfyUI's constant, plus the decoded clip twice
     assert long.high - short.high == pytest.approx((161 - 41) * per_frame)
+
+
+def test_a_height_alone_sizes_a_video_at_16_by_9_and_an_image_square(models, catalog):
+    wan = estimate(ImageRequest("wan 2.1 14b", height=480), models, catalog)
+    flux = estimate(ImageRequest("flux dev", height=768), models, catalog)
+    assert (wan.width, wan.height) == (832, 480) and (flux.width, flux.height) == (768, 768)

@@ -69,7 +69,7 @@ class ImageRequest:
     precision: str = "bf16"                   # of the denoiser
     text_encoder_precision: str | None = None # default: the denoiser's, but never below 8 bits for GGUF
     offload: str = "none"
-    resolution: int | None = None             # square side in pixels
+    resolution: int | None = None             # an image's square side; a video's height (720: 1280x720)
     width: int | None = None
     height: int | None = None
     frames: int | None = None
@@ -205,8 +205,8 @@ def _verdict(peak: Range, capacity: int | None) -> FitVerdict:
 
 def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageResult:
     m = models.find(req.model)
-    side = req.resolution or m.default_resolution
-    width, height = req.width or _default_width(m, side), req.height or side
+    height = req.height or req.resolution or m.default_resolution
+    width = req.width or _default_width(m, height)
     frames = req.frames or m.default_frames
     if not (64 <= width <= 8192 and 64 <= height <= 8192):
         raise InvalidRequestError("resolution must be between 64 and 8192 pixels per side.")

@@ -134,7 +134,7 @@ class CalculatorCommands(commands.Cog):
 
     @app_commands.command(name="image", description="Image and video model memory per precision and offload mode.")
     @app_commands.describe(model="e.g. flux dev, sdxl, wan 2.1 14b", precision="weights precision (default bf16)",
-                           resolution="square side in pixels (the model's default if left out)",
+                           resolution="an image's square side, a video's height (720 = 1280x720); default: the model's",
                            frames="video frames", gpu="the card to check the fit on")
     async def image(self, interaction: discord.Interaction,
                     model: app_commands.Transform[str, ImageModelTransformer],
@@ -143,8 +143,8 @@ class CalculatorCommands(commands.Cog):
                     resolution: Optional[app_commands.Range[int, 64, 8192]] = None,
                     frames: Optional[app_commands.Range[int, 1, 2048]] = None,
                     gpu: Optional[app_commands.Transform[str, HardwareTransformer]] = None) -> None:
-        fields = SizingFields(gpu=_gpu(gpu), calc=CalcFields(image_model=model, precision=precision, width=resolution,
-                                                             height=resolution, frames=frames))
+        fields = SizingFields(gpu=_gpu(gpu), calc=CalcFields(image_model=model, precision=precision, height=resolution,
+                                                             frames=frames))
         await self.answer_kind(interaction, "image", fields, f"/image {model}" + (f" on {gpu}" if gpu else ""))
 
     @app_commands.command(name="cost", description="Local cost per million tokens against dated API prices, or "

@@ -161,7 +161,8 @@ class ImageArgs(_Args):
     precision: Name = Field(default="bf16", description="bf16, fp8, nf4, q8_0, q5_k, q4_k ...")
     text_encoder_precision: Name | None = None
     offload: Literal[image_calc.OFFLOAD_MODES] = "none"  # type: ignore[valid-type]
-    resolution: Pixels | None = Field(default=None, description="square side in pixels")
+    resolution: Pixels | None = Field(
+        default=None, description="an image's square side, a video's height at 16:9 (720: 1280x720)")
     width: Pixels | None = None
     height: Pixels | None = None
     frames: Annotated[int, Field(ge=1, le=10_000)] | None = None

@@ -14,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--precision", default="bf16", help="bf16, fp8, nf4, q8_0, q5_k, q4_k ...")
     p.add_argument("--text-encoder-precision")
     p.add_argument("--offload", choices=OFFLOAD_MODES, default="none")
-    p.add_argument("--resolution", type=int, help="square side in pixels")
+    p.add_argument("--resolution", type=int, help="an image's square side; a video's height at 16:9 (720: 1280x720)")
     p.add_argument("--width", type=int)
     p.add_argument("--height", type=int)
     p.add_argument("--frames", type=int)
