@@ -89,3 +89,13 @@ def test_stable_json_keys(catalog):
 def test_zero_stage_with_lora_is_refused(catalog):
     with pytest.raises(InvalidRequestError):
         estimate(FinetuneRequest("llama 3.1 8b", "lora", zero_stage=2), catalog)
+
+
+def test_moe_qlora_counts_each_expert_tensor_once(catalog):
+    # routed experts are linear layers too: counting them as both left Mixtral's 16-bit rest negative
+    from bot.calc.finetune import FinetuneRequest, estimate
+    r = estimate(FinetuneRequest(model="mixtral 8x7b", method="qlora", seq_len=4096, batch_size=4,
+                                 lora_targets=("q", "k", "v", "o")), catalog)
+    weights = r.parts.weights.low
+    assert 46.7e9 * 0.5 < weights < 46.7e9 * 0.6       # ~4.13 bits for nearly all 46.7B parameters, plus the rest
+    assert 0 < r.peak_bytes.low <= r.peak_bytes.high

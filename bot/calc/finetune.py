@@ -187,11 +187,11 @@ def _model_states(req: FinetuneRequest, model: Model, optimizer: str, tensors: l
         parts["adapters"] = (0, 0)
         return parts
     trainable = lora_params(tensors, req.lora_rank, req.lora_targets)
-    linear = [t for t in tensors if t.category in LINEAR]
     if req.method == "lora":
         base = 2 * total
     else:
-        quantized = sum(t.n_elements for t in linear) + sum(t.n_elements for t in tensors if t.expert)
+        # every linear layer and every routed expert (their tensors are linear too: count each once)
+        quantized = sum(t.n_elements for t in tensors if t.category in LINEAR or t.expert)
         # the rest (embeddings, LM head, norms) is 16-bit [qlora], or fp32 after PEFT's upcast [peft-kbit]
         rest = 2 if bf16_true else 4
         base = quantized * NF4_DQ_BITS / 8 + rest * (total - quantized)
