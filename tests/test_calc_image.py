@@ -158,3 +158,20 @@ def test_a_height_alone_sizes_a_video_at_16_by_9_and_an_image_square(models, cat
     wan = estimate(ImageRequest("wan 2.1 14b", height=480), models, catalog)
     flux = estimate(ImageRequest("flux dev", height=768), models, catalog)
     assert (wan.width, wan.height) == (832, 480) and (flux.width, flux.height) == (768, 768)
+
+
+def test_model_offload_phases_do_not_add_as_the_cache_is_emptied_between_components(models, catalog):
+    m = models.find("wan 2.1 14b")
+    r = estimate(ImageRequest("wan 2.1 14b", resolution=720, offload="model"), models, catalog)
+    act = _activations(m, 1280, 720, 81)
+    vae = _vae_decode(m, models.catalog.vae(m.vae_family), 1280, 720, 81)
+    phases = [r.parts["transformer"] + act.high, r.parts["text_encoder"], r.parts["vae"] + vae.high]
+    assert r.peak_bytes.high == pytest.approx(max(phases) + 0.5 * GIB, rel=1e-6)
+
+
+@pytest.mark.parametrize("text,model_id", [("will ltx video run on my 3060", "ltx-video-2b"),
+                                           ("will hunyuan video run on a 4090", "hunyuanvideo"),
+                                           ("wan2.1 i2v 14b on a 4090", "wan2.1-t2v-14b")])
+def test_names_with_and_without_their_variant_words_are_found(models, text, model_id):
+    from bot.kinds.image import image_model_named
+    assert image_model_named(text, models).id == model_id

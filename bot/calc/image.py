@@ -151,22 +151,24 @@ def _vae_decode(m: ImageModel, vae: VaeFamily, width: int, height: int, frames: 
 def _peak(m: ImageModel, weights: dict[str, tuple[float, float]], act: Range, vae: Range, offload: str) -> Range:
     role = {c.name: c.role for c in m.components}
 
-    def phase(name: str, side: str) -> float:
+    def phase(name: str, side: str, cache_emptied: bool) -> float:
         a, v = getattr(act, side), getattr(vae, side)
         if role[name] == "denoiser":
             return a
-        if role[name] == "vae":          # high: the denoiser's cached blocks are still reserved
-            return v + (a if side == "high" else 0)
+        if role[name] == "vae":          # high: the denoiser's cached blocks are still reserved, unless emptied
+            return v + (a if side == "high" and not cache_emptied else 0)
         return 0
 
     if offload == "none":
         total = sum(w for w, _ in weights.values())
         return Range(low=total + max(act.low, vae.low) + CONTEXT_BYTES,
                      high=total + act.high + vae.high + CONTEXT_BYTES)
-    model_off = Range(low=max(w + phase(n, "low") for n, (w, _) in weights.items()) + CONTEXT_BYTES,
-                      high=max(w + phase(n, "high") for n, (w, _) in weights.items()) + CONTEXT_BYTES)
-    seq = Range(low=max(b + phase(n, "low") for n, (_, b) in weights.items()) + CONTEXT_BYTES,
-                high=max(b + phase(n, "high") for n, (_, b) in weights.items()) + CONTEXT_BYTES)
+    # model offload empties the cache as it swaps components (accelerate CpuOffload.pre_forward); block-by-block
+    # offload swaps weights only
+    model_off = Range(low=max(w + phase(n, "low", True) for n, (w, _) in weights.items()) + CONTEXT_BYTES,
+                      high=max(w + phase(n, "high", True) for n, (w, _) in weights.items()) + CONTEXT_BYTES)
+    seq = Range(low=max(b + phase(n, "low", False) for n, (_, b) in weights.items()) + CONTEXT_BYTES,
+                high=max(b + phase(n, "high", False) for n, (_, b) in weights.items()) + CONTEXT_BYTES)
     if offload == "model":
         return model_off
     if offload == "sequential":

@@ -74,14 +74,16 @@ def precision_of(said: str | None) -> str | None:
 
 def image_model_named(text: str, models: ImageModels) -> ImageModel | None:
     """The image catalog model whose id, name or alias the text names, the longest name first ('flux dev' before
-    'flux'); words naming a variant are skipped ('wan2.1 i2v 14b')."""
+    'flux'), with or without the words naming a variant ('wan2.1 i2v 14b')."""
     tokens = Tokens.of(text)
-    keys = [k for k, w in zip(tokens.keys, tokens.words, strict=True) if w not in _VARIANT_WORDS]
+    skipped = [k for k, w in zip(tokens.keys, tokens.words, strict=True) if w not in _VARIANT_WORDS]
     names = {normalize(n): m for m in models.catalog.models for n in (m.id, m.name, *m.aliases)}
     best: tuple[int, ImageModel] | None = None
-    for i in range(len(keys)):
-        for j in range(i + 1, min(len(keys), i + MAX_NAME_TOKENS) + 1):
-            model = names.get("".join(keys[i:j]))
-            if model is not None and (best is None or j - i > best[0]):
-                best = (j - i, model)
+    # with the variant words and without them: some names hold one ("hunyuan video", "ltx video", "qwen image")
+    for keys in (tokens.keys, skipped):
+        for i in range(len(keys)):
+            for j in range(i + 1, min(len(keys), i + MAX_NAME_TOKENS) + 1):
+                model = names.get("".join(keys[i:j]))
+                if model is not None and (best is None or j - i > best[0]):
+                    best = (j - i, model)
     return best[1] if best else None
