@@ -22,12 +22,8 @@ EVAL = Path(__file__).resolve().parents[1] / "tests" / "eval"
 TARGETS = {"finetune": (0.20, 0.70), "serve": (0.10, 0.70), "image": (0.20, 0.70)}
 
 
-SUFFIX = {"dev": "", "holdout": "_holdout"}
-SET = "dev"
-
-
-def _rows(name: str) -> list[dict]:
-    path = EVAL / f"{name}_measurements{SUFFIX[SET]}.yaml"
+def _rows(name: str, held_out: bool) -> list[dict]:
+    path = EVAL / f"{name}_measurements{'_holdout' if held_out else ''}.yaml"
     return (yaml.safe_load(path.read_text(encoding="utf-8")) or []) if path.exists() else []
 
 
@@ -35,9 +31,9 @@ def _measured_bytes(row: dict) -> float:
     return row["peak_gb"] * 1e9 if "peak_gb" in row else row["peak_gib"] * GIB
 
 
-def finetune_errors(catalog) -> list[tuple[float, bool, str]]:
+def finetune_errors(catalog, rows: list[dict]) -> list[tuple[float, bool, str]]:
     out = []
-    for row in _rows("finetune"):
+    for row in rows:
         r = finetune.estimate(finetune.FinetuneRequest(
             model=row["model"], method=row["method"], seq_len=row["seq_len"], batch_size=row["batch"],
             lora_rank=row.get("rank", 16), lora_targets=tuple(row.get("targets", finetune.ALL_TARGETS)),
@@ -53,9 +49,9 @@ def finetune_errors(catalog) -> list[tuple[float, bool, str]]:
     return out
 
 
-def serve_errors(engine) -> list[tuple[float, bool, str]]:
+def serve_errors(engine, rows: list[dict]) -> list[tuple[float, bool, str]]:
     out = []
-    for row in _rows("serve"):
+    for row in rows:
         fields = {k: row[k] for k in ("model", "gpu", "gpus", "quant", "context", "gpu_memory_utilization",
                                       "vllm_version", "vllm_release", "cuda_graphs_in_budget", "enforce_eager",
                                       "max_num_batched_tokens", "max_num_seqs", "kv_cache_dtype", "total_gib")
@@ -72,10 +68,10 @@ def serve_errors(engine) -> list[tuple[float, bool, str]]:
     return out
 
 
-def image_errors(catalog, knowledge_dir) -> list[tuple[float, bool, str]]:
+def image_errors(catalog, knowledge_dir, rows: list[dict]) -> list[tuple[float, bool, str]]:
     models = image.ImageModels(load_image_catalog(knowledge_dir))
     out = []
-    for row in _rows("image"):
+    for row in rows:
         r = image.estimate(image.ImageRequest(model=row["model"], precision=row["precision"], offload=row["offload"],
                                               text_encoder_precision=row.get("text_encoder_precision"),
                                               resolution=row.get("resolution")), models, catalog)
@@ -90,17 +86,18 @@ def image_errors(catalog, knowledge_dir) -> list[tuple[float, bool, str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global SET
-    SET = "holdout" if "--holdout" in (sys.argv[1:] if argv is None else argv) else "dev"
+    held_out = "--holdout" in (sys.argv[1:] if argv is None else argv)
+    which = "holdout" if held_out else "dev"
     settings = Settings()
     catalog = load_catalog(settings.knowledge_dir)
     engine = SizingEngine(catalog)
-    results = {"finetune": finetune_errors(catalog), "serve": serve_errors(engine),
-               "image": image_errors(catalog, settings.knowledge_dir)}
+    results = {"finetune": finetune_errors(catalog, _rows("finetune", held_out)),
+               "serve": serve_errors(engine, _rows("serve", held_out)),
+               "image": image_errors(catalog, settings.knowledge_dir, _rows("image", held_out))}
     failed = False
     for name, rows in results.items():
         if not rows:
-            print(f"{name}: no {SET} measurements")
+            print(f"{name}: no {which} measurements")
             continue
         for err, inside, line in rows:
             print(f"{name:<9}{line}  {err:+.1%} {'in range' if inside else 'OUT'}")
@@ -109,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         target_err, target_share = TARGETS[name]
         ok = median <= target_err and share >= target_share
         failed |= not ok
-        print(f"{name} ({SET}): median error {median:.1%} (target {target_err:.0%}), inside {share:.0%} "
+        print(f"{name} ({which}): median error {median:.1%} (target {target_err:.0%}), inside {share:.0%} "
               f"(target {target_share:.0%}) over {len(rows)} measurements: {'ok' if ok else 'MISSED'}")
     return 1 if failed else 0
 

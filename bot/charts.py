@@ -505,13 +505,14 @@ def cost_alt_text(c: CostResult) -> str:
 
 # -- image: peak memory per precision, on the GPU alone and with model offload ------------------------------------
 IMAGE_OFFLOADS = (("none", "all on the GPU", "#0072B2"), ("model", "model offload", "#E69F00"))
+IMAGE_OFFLOAD_MODES = {mode for mode, _, _ in IMAGE_OFFLOADS}
 
 
 def image_rows(r: ImageResult) -> list[tuple[str, dict[str, Range]]]:
     """(precision, {offload: peak}) for each precision the calculator tried, most faithful first."""
     rows: dict[str, dict[str, Range]] = {}
     for o in r.options:
-        if o.offload in {k for k, _, _ in IMAGE_OFFLOADS}:
+        if o.offload in IMAGE_OFFLOAD_MODES:
             rows.setdefault(o.precision, {})[o.offload] = o.peak_bytes
     return list(rows.items())
 

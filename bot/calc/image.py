@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.calc.schema import FitVerdict, ImageCatalog, ImageModel, ImageOption, ImageResult, Range, VaeFamily
-from bot.catalog.load import Catalog, build_name_index
+from bot.catalog.load import Catalog, build_name_index, normalize
 from bot.errors import InvalidRequestError
 from bot.sizing.devices import GIB
 
@@ -82,6 +82,8 @@ class ImageModels:
     def __init__(self, catalog: ImageCatalog):
         self.catalog = catalog
         self._index = build_name_index(catalog.models, lambda m: m.id, lambda m: [m.id, m.name, *m.aliases])
+        # every id, name and alias as one normalized key, for finding a name inside a question
+        self.by_key = {normalize(n): m for m in catalog.models for n in (m.id, m.name, *m.aliases)}
 
     def find(self, name: str) -> ImageModel:
         return self._index.find("image or video model", name)
@@ -221,12 +223,14 @@ def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageR
         hw = catalog.gpu(req.gpu)
         capacity, hardware = round(hw.memory_gb * GIB), hw.name
     act = _activations(m, width, height, frames)
-    vae = _vae_decode(m, models.catalog.vae(m.vae_family), width, height, frames)
+    family = models.catalog.vae(m.vae_family)
+    vae = _vae_decode(m, family, width, height, frames)
     options = []
     for precision in PRECISION_LADDER:
         w = _weights(m, precision, req.text_encoder_precision)
+        running = _with_dequantized_layer(act, m, precision)
         for offload in OFFLOAD_MODES:
-            peak = _peak(m, w, _with_dequantized_layer(act, m, precision), vae, offload)
+            peak = _peak(m, w, running, vae, offload)
             ram = 0 if offload == "none" else round(sum(x for x, _ in w.values()))
             options.append(ImageOption(precision=precision, offload=offload, peak_bytes=peak, ram_bytes=ram,
                                        verdict=_verdict(peak, capacity)))
@@ -240,7 +244,7 @@ def estimate(req: ImageRequest, models: ImageModels, catalog: Catalog) -> ImageR
         f"{width}x{height}" + (f", {frames} frames" if m.kind == "video" else "") + f": denoiser activations "
         f"{act.low / GIB:.2f}-{act.high / GIB:.2f} GiB, VAE decode {vae.low / GIB:.2f}-{vae.high / GIB:.2f} GiB "
         "(fused attention; the VAE's working memory from InvokeAI's and ComfyUI's measured per-pixel figures"
-        + _decode_words(m, models.catalog.vae(m.vae_family), frames) + "). Low: the "
+        + _decode_words(m, family, frames) + "). Low: the "
         "larger phase (allocated memory); high: both, as PyTorch's caching allocator keeps them reserved. A CUDA "
         "context of 0.5 GiB is included.",
         "Quantized files keep some tensors (norms, embeddings) at higher precision: weights may be a little larger; "

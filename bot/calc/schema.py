@@ -232,8 +232,8 @@ class ImageResult(BaseModel):
     precision: str
     offload: str
     resolution: int                       # the longer side
-    width: int = 0
-    height: int = 0
+    width: int
+    height: int
     frames: int
     peak_bytes: Range
     ram_bytes: int                        # system RAM holding what is offloaded

@@ -113,7 +113,13 @@ def default_batched_tokens(req: ServeRequest, context: int, total_bytes: int, gp
             return V0_CHUNKED_BATCH
         return max(context, 2048)                           # v0 SchedulerConfig without chunked prefill
     # V1 API server: 8192 on GPUs with >= 70 GiB that are not A100, else 2048 (vllm/engine/arg_utils.py EngineArgs)
-    return 8192 if total_bytes >= 70 * GIB and "A100" not in gpu_name else 2048
+    return 8192 if _large_gpu(total_bytes, gpu_name) else 2048
+
+
+def _large_gpu(total_bytes: int, gpu_name: str) -> bool:
+    """Where vLLM V1 raises its batch defaults (EngineArgs.get_batch_defaults: >= 70 GiB and no "a100" in the name,
+    as PR #17885 found larger batches slower on A100)."""
+    return total_bytes >= 70 * GIB and "A100" not in gpu_name
 
 
 def default_max_num_seqs(req: ServeRequest, total_bytes: int, gpu_name: str) -> int:
@@ -122,7 +128,7 @@ def default_max_num_seqs(req: ServeRequest, total_bytes: int, gpu_name: str) -> 
     server when device memory >= 70 GiB and the name has no "a100"; 256 otherwise)."""
     if req.max_num_seqs:
         return req.max_num_seqs
-    if req.vllm_version == "v1" and total_bytes >= 70 * GIB and "A100" not in gpu_name:
+    if req.vllm_version == "v1" and _large_gpu(total_bytes, gpu_name):
         return LARGE_GPU_MAX_NUM_SEQS
     return DEFAULT_MAX_NUM_SEQS
 

@@ -45,8 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 def settings_message(exc: ValidationError) -> str:
     """A bad environment variable or .env line, named as it is set (DISCORD_SHARD_IDS), with pydantic's reason and
     never the value, which may be a secret."""
-    names = "; ".join(f"{'_'.join(str(p) for p in e['loc'][:1]).upper()}: {e['msg']}" for e in exc.errors())
-    return f"settings: {names}"
+    return "settings: " + "; ".join(f"{str(e['loc'][0]).upper() if e['loc'] else 'value'}: {e['msg']}"
+                                    for e in exc.errors())
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -61,14 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
         settings = settings_for(args)
+    except ValidationError as exc:
+        print(f"error: {settings_message(exc)}", file=sys.stderr)
+        return 2
+    try:
         return args.func(args, open_core(settings) if args.uses_core else settings)
     except WillItRunError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ValidationError as exc:
-        if exc.title != Settings.__name__:
-            raise
-        print(f"error: {settings_message(exc)}", file=sys.stderr)
         return 2
 
 

@@ -12,7 +12,6 @@ import time
 from bot.answer.schema import Answer
 from bot.calc.image import BYTES_PER_PARAM, ImageModels, ImageRequest, estimate
 from bot.calc.schema import ImageModel, ImageResult
-from bot.catalog.load import normalize
 from bot.core import Core
 from bot.format import image_text
 from bot.kinds.calculators import calculated, clarify, fields_of, hardware_of
@@ -77,13 +76,12 @@ def image_model_named(text: str, models: ImageModels) -> ImageModel | None:
     'flux'), with or without the words naming a variant ('wan2.1 i2v 14b')."""
     tokens = Tokens.of(text)
     skipped = [k for k, w in zip(tokens.keys, tokens.words, strict=True) if w not in _VARIANT_WORDS]
-    names = {normalize(n): m for m in models.catalog.models for n in (m.id, m.name, *m.aliases)}
     best: tuple[int, ImageModel] | None = None
     # with the variant words and without them: some names hold one ("hunyuan video", "ltx video", "qwen image")
     for keys in (tokens.keys, skipped):
         for i in range(len(keys)):
             for j in range(i + 1, min(len(keys), i + MAX_NAME_TOKENS) + 1):
-                model = names.get("".join(keys[i:j]))
+                model = models.by_key.get("".join(keys[i:j]))
                 if model is not None and (best is None or j - i > best[0]):
                     best = (j - i, model)
     return best[1] if best else None
